@@ -1,0 +1,208 @@
+"""The model catalogue (providers, model aliases, teams), agent runs and the event feed."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+RATE = {"max_digits": 12, "decimal_places": 6}
+MONEY = {"max_digits": 14, "decimal_places": 4}
+
+
+class Provider(models.Model):
+    """An upstream API. Live when its key is set in the environment, else simulated."""
+
+    class Adapter(models.TextChoices):
+        ANTHROPIC = "anthropic"
+        OPENAI = "openai"
+        SIMULATED = "simulated"
+
+    class BreakerState(models.TextChoices):
+        CLOSED = "closed"
+        OPEN = "open"
+        HALF_OPEN = "half_open"
+
+    id = models.SlugField(primary_key=True, max_length=40)
+    adapter = models.CharField(max_length=16, choices=Adapter.choices)
+    env_name = models.CharField(
+        max_length=16, help_text="J1MSKY_<ENV_NAME>_API_KEY / _BASE_URL name this provider's key."
+    )
+    base_url = models.CharField(max_length=255, blank=True, help_text="Default base URL.")
+    hourly_limit = models.PositiveIntegerField(default=100)
+    breaker_failure_threshold = models.PositiveIntegerField(default=5)
+    breaker_open_seconds = models.PositiveIntegerField(default=60)
+    breaker_state = models.CharField(
+        max_length=16, choices=BreakerState.choices, default=BreakerState.CLOSED
+    )
+    breaker_failures = models.PositiveIntegerField(default=0)
+    breaker_opened_at = models.DateTimeField(null=True, blank=True)
+    breaker_successes = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    def _env(self) -> dict[str, str]:
+        return settings.J1MSKY_PROVIDERS.get(self.env_name, {"api_key": "", "base_url": ""})
+
+    @property
+    def api_key(self) -> str:
+        return self._env()["api_key"]
+
+    @property
+    def effective_base_url(self) -> str:
+        return self._env()["base_url"] or self.base_url
+
+    @property
+    def is_configured(self) -> bool:
+        """A provider without a key runs on the simulated backend."""
+        return bool(self.api_key)
+
+
+class ModelAlias(models.Model):
+    """A model callers name (`k2p5`), its upstream model and its rate card (per 1K tokens)."""
+
+    alias = models.SlugField(primary_key=True, max_length=40)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="models")
+    upstream_model = models.CharField(max_length=100)
+    input_rate = models.DecimalField(**RATE, help_text="USD per 1K input tokens")
+    output_rate = models.DecimalField(**RATE, help_text="USD per 1K output tokens")
+    blended_rate = models.DecimalField(**RATE, help_text="USD per 1K tokens, single count")
+    default_max_tokens = models.PositiveIntegerField(default=4096)
+    fallback = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "alias"]
+        verbose_name_plural = "model aliases"
+
+    def __str__(self) -> str:
+        return self.alias
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.provider_id}/{self.upstream_model}"
+
+
+class Team(models.Model):
+    """A named pipeline of models; step 1 does the task, each later step reviews and improves."""
+
+    id = models.SlugField(primary_key=True, max_length=40)
+    name = models.CharField(max_length=100)
+    members = models.JSONField(help_text='Ordered model aliases, e.g. ["k2p5", "sonnet"].')
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    def clean(self) -> None:
+        if not isinstance(self.members, list) or not self.members:
+            raise ValidationError({"members": "A non-empty list of model aliases"})
+        known = set(
+            ModelAlias.objects.filter(alias__in=self.members).values_list("alias", flat=True)
+        )
+        unknown = [m for m in self.members if m not in known]
+        if unknown:
+            raise ValidationError({"members": f"Unknown model aliases: {', '.join(unknown)}"})
+
+
+def new_agent_id() -> str:
+    return f"subagent_{int(time.time())}_{secrets.randbelow(10**6):06d}"
+
+
+class Agent(models.Model):
+    """One agent run: a task on one model, or a team pipeline of steps."""
+
+    class Status(models.TextChoices):
+        SPAWNING = "spawning"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    class Priority(models.TextChoices):
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+
+    agent_id = models.CharField(primary_key=True, max_length=40, default=new_agent_id)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    api_key = models.ForeignKey(
+        "security.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model = models.ForeignKey(ModelAlias, on_delete=models.PROTECT, related_name="+")
+    requested_model = models.CharField(max_length=40)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SPAWNING)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    task = models.TextField()
+    result = models.TextField(blank=True)
+    timeout = models.PositiveIntegerField(default=300)
+    max_tokens = models.PositiveIntegerField()
+    fallback = models.BooleanField(default=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    estimated_cost = models.DecimalField(**MONEY, default=0)
+    reserved_cost = models.DecimalField(**MONEY, default=0)
+    actual_cost = models.DecimalField(**MONEY, default=0)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    error_type = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    simulated = models.BooleanField(default=False)
+    worker = models.CharField(max_length=255, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-agent_id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["completed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.agent_id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Event(models.Model):
+    """The event feed (`GET /events`), also the outbox webhooks deliver from."""
+
+    type = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type}"

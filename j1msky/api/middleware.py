@@ -1,0 +1,58 @@
+"""Request ids, API version headers and the body-size guard."""
+
+import re
+import secrets
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from j1msky.api.errors import envelope
+from j1msky.logging import current_request_id
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(8)
+
+
+class RequestIdMiddleware:
+    """Echo a safe incoming X-Request-Id or make one; stamp it and X-API-Version on every reply."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        response["X-API-Version"] = settings.J1MSKY_API_VERSION
+        for name, value in getattr(request, "_extra_response_headers", {}).items():
+            response.setdefault(name, value)
+        return response
+
+
+class BodySizeMiddleware:
+    """Refuse a declared body over J1MSKY_MAX_BODY_BYTES with 413 before anything reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse(
+                envelope(400, "bad_request", "Invalid Content-Length header"), status=400
+            )
+        if length > settings.J1MSKY_MAX_BODY_BYTES:
+            return JsonResponse(
+                envelope(413, "payload_too_large", "Request body too large"), status=413
+            )
+        return self.get_response(request)

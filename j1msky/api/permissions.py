@@ -1,0 +1,50 @@
+"""One scope check (semantics §3). Every view declares `required_scope`.
+
+`required_scope` is a scope name, `PUBLIC`, or a dict from HTTP method to either. A view that
+declares nothing is refused (fail closed), and tests/platform/test_scopes.py walks every route.
+"""
+
+from __future__ import annotations
+
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+
+PUBLIC = "public"
+
+SCOPES = {
+    "agents:read": "List and read agents, events, rate limits, system and orchestrator status.",
+    "agents:write": "Spawn and cancel agents.",
+    "billing:read": "Usage, budget and the pricing calculators.",
+    "billing:write": "Persist pricing records: decisions, exceptions, policy.",
+    "admin:write": "Keys, webhooks, security settings and the budget.",
+}
+
+
+class ScopeDenied(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+
+def required_scope_for(view, method: str) -> str | None:
+    declared = getattr(view, "required_scope", None)
+    if isinstance(declared, dict):
+        if method == "HEAD":
+            method = "GET"
+        if method == "OPTIONS":
+            return declared.get("OPTIONS") or next(iter(declared.values()), None)
+        return declared.get(method)
+    return declared
+
+
+class HasScope(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        scope = required_scope_for(view, request.method)
+        if scope == PUBLIC:
+            return True
+        if request.auth is None:
+            raise exceptions.NotAuthenticated("Authentication required")
+        if scope is None or scope not in SCOPES:
+            # Fail closed: a view without a declared scope serves nobody.
+            raise ScopeDenied("This endpoint declares no scope")
+        if scope not in request.auth.scopes:
+            raise ScopeDenied(f"Missing required scope: {scope}")
+        return True

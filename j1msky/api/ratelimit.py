@@ -1,0 +1,134 @@
+"""Request rate limits (semantics §6): per key and endpoint class, fixed clock-hour windows.
+
+Counting is one atomic step on either backend: Redis `INCR` + `EXPIREAT` in one pipeline when
+`REDIS_URL` is set, otherwise one `INSERT … ON CONFLICT DO UPDATE … RETURNING` on the database.
+Never a read-modify-write, so the limit holds however many processes serve requests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from rest_framework.throttling import BaseThrottle
+
+from j1msky.models import RateCounter
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Hit:
+    count: int
+    limit: int
+    reset_at: int  # unix seconds when the window ends
+
+    @property
+    def allowed(self) -> bool:
+        return self.count <= self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.count, 0)
+
+    def retry_after(self, now: float) -> int:
+        return max(int(self.reset_at - now), 1)
+
+
+@cache
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _window(now: float, seconds: int) -> tuple[int, int]:
+    start = int(now) // seconds * seconds
+    return start, start + seconds
+
+
+def counter_hit(
+    key: str, *, window_seconds: int = HOUR, now: float | None = None
+) -> tuple[int, int]:
+    """Count one hit in the current fixed window; return (count including this hit, reset_at)."""
+    now = time.time() if now is None else now
+    start, end = _window(now, window_seconds)
+    if settings.REDIS_URL:
+        name = f"j1msky:rl:{key}:{start}"
+        pipe = _redis().pipeline(transaction=True)
+        pipe.incr(name)
+        pipe.expireat(name, end + 60)
+        count, _ = pipe.execute()
+        return int(count), end
+    table = RateCounter._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, window_start, count, expires_at) VALUES (%s, %s, 1, %s) "
+            f"ON CONFLICT (key, window_start) DO UPDATE SET count = {table}.count + 1 "
+            "RETURNING count",
+            [key, start, end],
+        )
+        (count,) = cursor.fetchone()
+    return int(count), end
+
+
+def counter_peek(
+    key: str, *, window_seconds: int = HOUR, now: float | None = None
+) -> tuple[int, int]:
+    now = time.time() if now is None else now
+    start, end = _window(now, window_seconds)
+    if settings.REDIS_URL:
+        value = _redis().get(f"j1msky:rl:{key}:{start}")
+        return int(value or 0), end
+    row = RateCounter.objects.filter(key=key, window_start=start).values_list("count", flat=True)
+    return int(row.first() or 0), end
+
+
+def counters_purge(*, now: float | None = None) -> int:
+    now = time.time() if now is None else now
+    deleted, _ = RateCounter.objects.filter(expires_at__lt=int(now)).delete()
+    return deleted
+
+
+# --- DRF throttle ---------------------------------------------------------------------------------
+
+
+def rate_class_for(view, method: str) -> str:
+    declared = getattr(view, "rate_class", "default")
+    if isinstance(declared, dict):
+        return declared.get(method, "default")
+    return declared
+
+
+def rate_headers(hit: Hit, now: float) -> dict[str, str]:
+    reset_in = max(int(hit.reset_at - now), 0)
+    return {
+        "X-RateLimit-Limit": str(hit.limit),
+        "X-RateLimit-Remaining": str(hit.remaining),
+        "X-RateLimit-Reset": str(hit.reset_at),
+        "RateLimit-Policy": f"{hit.limit};w={HOUR}",
+        "RateLimit": f"limit={hit.limit}, remaining={hit.remaining}, reset={reset_in}",
+    }
+
+
+class KeyRateThrottle(BaseThrottle):
+    """Counts every authenticated request against its key's hourly limit for the endpoint class."""
+
+    def allow_request(self, request, view) -> bool:
+        self.hit = None
+        if request.auth is None:
+            return True
+        rate_class = rate_class_for(view, request.method)
+        limit = settings.J1MSKY_RATE_LIMITS.get(rate_class, settings.J1MSKY_RATE_LIMITS["default"])
+        now = time.time()
+        count, reset_at = counter_hit(f"key:{request.auth.key_id}:{rate_class}", now=now)
+        self.hit = Hit(count=count, limit=limit, reset_at=reset_at)
+        self.now = now
+        request._request._extra_response_headers = rate_headers(self.hit, now)
+        return self.hit.allowed
+
+    def wait(self) -> float | None:
+        return self.hit.retry_after(self.now) if self.hit else None

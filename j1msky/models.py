@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's last sign of life; written every few seconds by the worker itself."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key claim (semantics §4), unique per (owner, method, path, key)."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.BinaryField(null=True)
+    response_headers = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "method", "path", "key"], name="idempotency_unique_scope"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.key}"
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter, incremented by one atomic upsert (used without Redis)."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="ratecounter_unique_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window_start}={self.count}"

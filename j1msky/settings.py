@@ -1,0 +1,310 @@
+"""J1MSKY settings, read from the environment (every variable is listed in `.env.example`).
+
+With nothing set, J1MSKY runs on the embedded default: SQLite (WAL) for the database and the
+cache, and Celery on kombu's `filesystem://` transport, all under `J1MSKY_DATA_DIR`. With
+`DATABASE_URL` and `REDIS_URL` it scales out on PostgreSQL and Redis.
+"""
+
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# --- Where the embedded default keeps its files -------------------------------------------------
+
+DATA_DIR = Path(env("J1MSKY_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Environment, secret key, debug -------------------------------------------------------------
+
+J1MSKY_ENVIRONMENT = env("J1MSKY_ENVIRONMENT", default="dev")
+if J1MSKY_ENVIRONMENT not in {"dev", "staging", "live"}:
+    raise ImproperlyConfigured("J1MSKY_ENVIRONMENT must be one of dev, staging, live")
+
+
+def _dev_secret_key() -> str:
+    """Outside dev the key must come from the environment; in dev it is generated once."""
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if J1MSKY_ENVIRONMENT != "dev":
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required outside the dev environment")
+    SECRET_KEY = _dev_secret_key()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "j1msky.api.errors.csrf_failure"
+
+# --- Applications -------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "j1msky",
+    "security",
+    "billing",
+    "agents",
+    "pricing",
+]
+
+MIDDLEWARE = [
+    "j1msky.api.middleware.RequestIdMiddleware",
+    "j1msky.api.middleware.BodySizeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "j1msky.urls"
+WSGI_APPLICATION = "j1msky.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+
+DATABASE_URL = env("DATABASE_URL", default="")
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("J1MSKY_DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "j1msky.sqlite3",
+            "OPTIONS": {
+                # Writers queue for the lock instead of failing at once, and every write
+                # transaction takes the lock up front (no deadlocking upgrades from read locks).
+                "timeout": env.int("J1MSKY_SQLITE_BUSY_TIMEOUT", default=30),
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;PRAGMA busy_timeout=30000"
+                ),
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test_j1msky.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Broker, cache ------------------------------------------------------------------------------
+
+REDIS_URL = env("REDIS_URL", default="")
+BROKER_DIR = DATA_DIR / "broker"
+
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "KEY_PREFIX": "j1msky",
+        }
+    }
+else:
+    for sub in ("queue", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "j1msky_cache",
+        }
+    }
+
+# --- Celery -------------------------------------------------------------------------------------
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in our tables
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("J1MSKY_CELERY_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SOFT_TIME_LIMIT = 3700
+CELERY_TASK_TIME_LIMIT = 3800
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {
+    "idempotency-purge": {
+        "task": "j1msky.tasks.idempotency_purge",
+        "schedule": crontab(minute=7),
+    },
+    "rate-counter-purge": {
+        "task": "j1msky.tasks.rate_counter_purge",
+        "schedule": crontab(minute=9),
+    },
+}
+# Seconds without a heartbeat after which a worker counts as gone.
+J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", default=10)
+J1MSKY_WORKER_LOST_AFTER_SECONDS = env.int("J1MSKY_WORKER_LOST_AFTER_SECONDS", default=60)
+
+# --- Auth, i18n, static -------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+J1MSKY_TIMEZONE = env("J1MSKY_TIMEZONE", default="UTC")
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# Bodies above this size are refused with 413 before they are read.
+J1MSKY_MAX_BODY_BYTES = env.int("J1MSKY_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = J1MSKY_MAX_BODY_BYTES
+
+EMAIL_BACKEND = env(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="j1msky@localhost")
+
+# --- REST framework, OpenAPI --------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["security.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["j1msky.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["j1msky.api.ratelimit.KeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "j1msky.api.pagination.ListPagination",
+    "DEFAULT_FILTER_BACKENDS": ["j1msky.api.filtering.ListFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "j1msky.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": False,
+    "PAGE_SIZE": 20,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "J1MSKY API",
+    "DESCRIPTION": "Run AI agent jobs across LLM providers inside a budget.",
+    "VERSION": "4.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "PREPROCESSING_HOOKS": ["j1msky.api.schema.only_versioned_paths"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"bearer": []}],
+}
+
+J1MSKY_API_VERSION = "4.0"
+
+# --- Request rate limits (semantics §6) --------------------------------------------------------
+
+J1MSKY_RATE_LIMITS = {
+    "spawn": env.int("J1MSKY_RATE_LIMIT_SPAWN", default=100),
+    "agent_read": env.int("J1MSKY_RATE_LIMIT_AGENT_READ", default=1000),
+    "agents_list": env.int("J1MSKY_RATE_LIMIT_AGENTS_LIST", default=100),
+    "system": env.int("J1MSKY_RATE_LIMIT_SYSTEM", default=60),
+    "default": env.int("J1MSKY_RATE_LIMIT_DEFAULT", default=1000),
+}
+J1MSKY_IP_RATE_LIMIT = env.int("J1MSKY_IP_RATE_LIMIT", default=5000)
+J1MSKY_AUTH_FAILURE_LIMIT = env.int("J1MSKY_AUTH_FAILURE_LIMIT", default=20)
+J1MSKY_AUTH_LOCKOUT_SECONDS = env.int("J1MSKY_AUTH_LOCKOUT_SECONDS", default=900)
+J1MSKY_TRUSTED_PROXIES = env.list("J1MSKY_TRUSTED_PROXIES", default=[])
+J1MSKY_IDEMPOTENCY_TTL_HOURS = 24
+
+# --- Money --------------------------------------------------------------------------------------
+
+J1MSKY_DAILY_BUDGET = Decimal(env("J1MSKY_DAILY_BUDGET", default="50.00"))
+
+# --- Providers (DESIGN.md, Providers) -----------------------------------------------------------
+
+J1MSKY_PROVIDERS = {
+    name: {
+        "api_key": env(f"J1MSKY_{name}_API_KEY", default=""),
+        "base_url": env(f"J1MSKY_{name}_BASE_URL", default=""),
+    }
+    for name in ("ANTHROPIC", "KIMI", "MINIMAX", "OPENAI")
+}
+
+# --- Logging ------------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "j1msky.logging.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env("J1MSKY_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,26 @@
+"""Every API route is served under /api/ and, identically, /api/v1/ (semantics §1)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from j1msky.api import errors
+from j1msky.api.schema import DocsView, SchemaView
+from j1msky.health import HealthView
+
+api_patterns = [
+    path("health", HealthView.as_view(), name="health"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="v1:schema"), name="docs"),
+    path("", include("security.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_patterns, "v1"))),
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -1,0 +1,115 @@
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from j1msky.api.permissions import SCOPES
+from security.models import ApiKey
+
+
+class ScopeListField(serializers.ListField):
+    """A list of scopes, or one comma-separated string (handy in form bodies)."""
+
+    child = serializers.ChoiceField(choices=list(SCOPES))
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [s.strip() for s in data.split(",") if s.strip()]
+        elif hasattr(data, "getlist"):
+            data = data.getlist(self.field_name)
+        return super().to_internal_value(data)
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist") and self.field_name in dictionary:
+            values = dictionary.getlist(self.field_name)
+            return values[0] if len(values) == 1 else values
+        return super().get_value(dictionary)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)
+    rotated_from = serializers.SlugRelatedField(slug_field="key_id", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "key_id",
+            "name",
+            "prefix",
+            "scopes",
+            "status",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "revoked_reason",
+            "rotated_from",
+            "last_used_at",
+            "last_used_ip",
+            "daily_budget",
+            "max_concurrent_agents",
+        ]
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    success = serializers.BooleanField(default=True, read_only=True)
+    key = serializers.CharField(read_only=True, help_text="The secret. Shown only this once.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = ["success", "key", *ApiKeySerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = ScopeListField(allow_empty=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_in_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    daily_budget = serializers.DecimalField(
+        max_digits=14, decimal_places=4, min_value=0, required=False, allow_null=True
+    )
+    max_concurrent_agents = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, default=10
+    )
+
+    def validate(self, attrs):
+        days = attrs.pop("expires_in_days", None)
+        if days is not None:
+            if attrs.get("expires_at"):
+                raise serializers.ValidationError(
+                    {"expires_in_days": ["Give expires_at or expires_in_days, not both"]}
+                )
+            attrs["expires_at"] = timezone.now() + timedelta(days=days)
+        expires_at = attrs.get("expires_at")
+        if expires_at and expires_at <= timezone.now():
+            raise serializers.ValidationError({"expires_at": ["Must be in the future"]})
+        return attrs
+
+
+class ApiKeyRevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    notify_user = serializers.BooleanField(required=False, default=False)
+
+
+class ApiKeyRotateSerializer(serializers.Serializer):
+    grace_hours = serializers.IntegerField(min_value=0, max_value=720, required=False, default=24)
+
+
+class ApiKeyRevokedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    key_id = serializers.CharField()
+    revoked_at = serializers.DateTimeField()
+
+
+class ApiKeyRotatedSerializer(ApiKeyCreatedSerializer):
+    previous_key_id = serializers.CharField(read_only=True)
+    previous_key_expires_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(ApiKeyCreatedSerializer.Meta):
+        fields = [
+            *ApiKeyCreatedSerializer.Meta.fields,
+            "previous_key_id",
+            "previous_key_expires_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,20 @@
+import django_filters
+
+from j1msky.api.filtering import ListFilterSet
+from security.models import ApiKey
+
+
+class ApiKeyFilterSet(ListFilterSet):
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = ApiKey
+        fields: list = []
+        ops = {
+            "key_id": ["eq", "in"],
+            "name": ["eq", "ne", "in", "contains", "starts_with", "ends_with"],
+            "created_at": ["gt", "gte", "lt", "lte"],
+            "last_used_at": ["gt", "gte", "lt", "lte"],
+        }
+        sort_fields = {"created_at": "created_at", "name": "name"}

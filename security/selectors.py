@@ -1,0 +1,15 @@
+from django.db.models import QuerySet
+
+from j1msky.api.errors import NotFound
+from security.models import ApiKey
+
+
+def api_key_list(*, owner) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(owner=owner).select_related("rotated_from").order_by("-created_at")
+
+
+def api_key_get(*, owner, key_id: str) -> ApiKey:
+    key = api_key_list(owner=owner).filter(key_id=key_id).first()
+    if key is None:
+        raise NotFound(f"API key {key_id} not found", code="key_not_found")
+    return key

@@ -1,0 +1,55 @@
+"""Shared fixtures: API clients holding keys with chosen scopes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from j1msky.api.permissions import SCOPES
+from security.services import api_key_create
+
+ALL_SCOPES = list(SCOPES)
+_users = itertools.count()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str | None = None, **extra):
+        return get_user_model().objects.create_user(
+            username=username or f"user{next(_users)}", email="owner@example.com", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_client(db, make_user):
+    """`make_client(["agents:read"], user=None)` → an APIClient with a fresh key.
+
+    The client carries `.key` (the ApiKey row), `.secret` and `.user`.
+    """
+
+    def make(scopes=None, *, user=None, **key_fields):
+        user = user or make_user()
+        key, secret = api_key_create(
+            owner=user, name="test", scopes=scopes or ALL_SCOPES, **key_fields
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        client.key, client.secret, client.user = key, secret, user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client(make_client):
+    return make_client(ALL_SCOPES)
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
