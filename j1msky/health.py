@@ -106,6 +106,7 @@ class HealthView(ApiView):
 
     @extend_schema(
         summary="Service health",
+        auth=[],
         responses=inline_serializer(
             "Health",
             {

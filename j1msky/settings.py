@@ -72,7 +72,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "j1msky.api.middleware.RequestIdMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
+    "security.middleware.IpGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,7 +113,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "j1msky.sqlite3",
+            "NAME": env("J1MSKY_SQLITE_PATH", default=str(DATA_DIR / "j1msky.sqlite3")),
             "OPTIONS": {
                 # Writers queue for the lock instead of failing at once, and every write
                 # transaction takes the lock up front (no deadlocking upgrades from read locks).
@@ -143,13 +145,14 @@ if REDIS_URL:
         }
     }
 else:
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     CACHES = {
@@ -203,6 +206,13 @@ J1MSKY_TIMEZONE = env("J1MSKY_TIMEZONE", default="UTC")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Static files (admin, API docs UI) are served by the web process itself: no extra service.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Bodies above this size are refused with 413 before they are read.
 J1MSKY_MAX_BODY_BYTES = env.int("J1MSKY_MAX_BODY_BYTES", default=1024 * 1024)

@@ -1,18 +1,34 @@
 """Bearer API-key authentication (semantics §3, §12.1)."""
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from security.models import ApiKey, hash_secret
+from security.middleware import auth_failure_record
+from security.models import ApiKey, AuditLog, hash_secret
 from security.net import client_ip
-from security.services import api_key_touch
+from security.services import api_key_touch, audit_record
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
+        try:
+            return self._authenticate(request)
+        except exceptions.AuthenticationFailed:
+            if auth_failure_record(request) == settings.J1MSKY_AUTH_FAILURE_LIMIT:
+                audit_record(
+                    event="security.violation",
+                    ip_address=client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    details={"reason": "failed-authentication lock-out"},
+                    severity=AuditLog.Severity.WARNING,
+                )
+            raise
+
+    def _authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None

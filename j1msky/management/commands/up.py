@@ -1,0 +1,138 @@
+"""`python manage.py up`: prepare the database, then run web + worker + beat until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from j1msky.api.permissions import SCOPES
+from security.models import ApiKey
+from security.services import api_key_create
+
+BIN = Path(sys.executable).parent
+
+
+class Command(BaseCommand):
+    help = "Migrate, create the admin user and a first API key, then run web, worker and beat."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("J1MSKY_BIND", "127.0.0.1:8080"))
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.environ.get("J1MSKY_WEB_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--worker-concurrency",
+            type=int,
+            default=int(os.environ.get("J1MSKY_WORKER_CONCURRENCY", "2")),
+        )
+        parser.add_argument(
+            "--prepare-only", action="store_true", help="Set up the database and exit."
+        )
+
+    def handle(self, *args, bind, web_workers, worker_concurrency, prepare_only, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        password = self._ensure_admin()
+        key = self._ensure_first_key()
+        host, _, port = bind.rpartition(":")
+        url = f"http://{'localhost' if host in ('0.0.0.0', '127.0.0.1', '') else host}:{port}"
+        self.stdout.write(f"J1MSKY on {url}/api/  (docs: {url}/api/docs/, admin: {url}/admin/)")
+        self.stdout.write(f"data directory: {settings.DATA_DIR}")
+        if password:
+            self.stdout.write(f"admin login: admin / {password}  (shown once)")
+        else:
+            self.stdout.write("admin login: admin (change it with: manage.py changepassword admin)")
+        if key:
+            self.stdout.write(f"first API key (all scopes, shown once): {key}")
+        else:
+            self.stdout.write(
+                "API keys: create more with manage.py create_api_key or POST /api/keys"
+            )
+        if prepare_only:
+            return
+        self._run(bind, web_workers, worker_concurrency)
+
+    def _ensure_admin(self) -> str | None:
+        users = get_user_model().objects
+        if users.filter(is_superuser=True).exists():
+            return None
+        password = os.environ.get("J1MSKY_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        users.create_superuser("admin", "admin@localhost", password)
+        return password
+
+    def _ensure_first_key(self) -> str | None:
+        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        if ApiKey.objects.filter(owner=admin).exists():
+            return None
+        _, secret = api_key_create(owner=admin, name="first key", scopes=list(SCOPES))
+        return secret
+
+    def _run(self, bind: str, web_workers: int, worker_concurrency: int) -> None:
+        commands = {
+            "web": [
+                str(BIN / "gunicorn"),
+                "j1msky.wsgi",
+                "--bind",
+                bind,
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                str(BIN / "celery"),
+                "-A",
+                "j1msky",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(worker_concurrency),
+                "--queues",
+                "high,normal,low,celery",
+            ],
+            "beat": [str(BIN / "celery"), "-A", "j1msky", "beat", "--loglevel", "INFO"],
+        }
+        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping all")
+                        exit_code = proc.returncode or 1
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            self.stdout.write("stopped web, worker and beat")
+        if exit_code:
+            sys.exit(exit_code)

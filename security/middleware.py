@@ -1,0 +1,62 @@
+"""Per-IP protections (semantics §6, §12.7): a request ceiling and the failed-auth lock-out."""
+
+import time
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from j1msky.api.errors import envelope
+from j1msky.api.ratelimit import counter_hit, counter_peek
+from security.net import client_ip
+
+
+def auth_failure_key(ip: str) -> str:
+    return f"authfail:{ip}"
+
+
+def _refuse(status: int, code: str, message: str, retry_after: int, **extra) -> JsonResponse:
+    response = JsonResponse(
+        envelope(status, code, message, retry_after=retry_after, **extra),
+        status=status,
+        json_dumps_params={"separators": (",", ":")},
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class IpGuardMiddleware:
+    """Refuses API requests from an IP that is locked out or over its hourly ceiling."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        ip = client_ip(request)
+        now = time.time()
+        failures, reset_at = counter_peek(
+            auth_failure_key(ip), window_seconds=settings.J1MSKY_AUTH_LOCKOUT_SECONDS, now=now
+        )
+        if failures >= settings.J1MSKY_AUTH_FAILURE_LIMIT:
+            return _refuse(
+                403,
+                "auth_locked_out",
+                "Too many failed authentications from this IP",
+                max(int(reset_at - now), 1),
+                your_ip=ip,
+            )
+        count, reset_at = counter_hit(f"ip:{ip}", now=now)
+        if count > settings.J1MSKY_IP_RATE_LIMIT:
+            return _refuse(
+                429, "ip_rate_limited", "Rate limit exceeded", max(int(reset_at - now), 1)
+            )
+        return self.get_response(request)
+
+
+def auth_failure_record(request) -> int:
+    """Count one failed authentication for the client's IP; returns the count in the window."""
+    count, _ = counter_hit(
+        auth_failure_key(client_ip(request)), window_seconds=settings.J1MSKY_AUTH_LOCKOUT_SECONDS
+    )
+    return count

@@ -1,0 +1,127 @@
+"""Idempotency-Key (semantics §4), including 50 concurrent requests across server processes."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from j1msky.models import IdempotencyRecord
+from security.models import ApiKey
+from tests.processes import gunicorn_server
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, key, payload, path="/api/keys"):
+    return client.post(path, payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_same_key_same_payload_replays_the_stored_answer(admin_client):
+    first = _post(admin_client, "k-1", {"name": "once", "scopes": ["agents:read"]})
+    second = _post(admin_client, "k-1", {"scopes": ["agents:read"], "name": "once"})
+    assert first.status_code == second.status_code == 201
+    assert second["Idempotency-Replayed"] == "true"
+    assert not first.has_header("Idempotency-Replayed")
+    assert second.content == first.content
+    assert ApiKey.objects.filter(name="once").count() == 1
+
+
+def test_same_key_different_payload_is_409_mismatch(admin_client):
+    _post(admin_client, "k-2", {"name": "a", "scopes": ["agents:read"]})
+    response = _post(admin_client, "k-2", {"name": "b", "scopes": ["agents:read"]})
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["type"] == "idempotency_key_mismatch"
+    assert error["message"] == "Idempotency key payload mismatch"
+    assert not ApiKey.objects.filter(name="b").exists()
+
+
+def test_a_stored_4xx_is_replayed_too(admin_client):
+    first = _post(admin_client, "k-3", {"name": "", "scopes": ["agents:read"]})
+    again = _post(admin_client, "k-3", {"name": "", "scopes": ["agents:read"]})
+    assert first.status_code == again.status_code == 400
+    assert again["Idempotency-Replayed"] == "true"
+
+
+def test_5xx_is_not_stored_and_the_key_can_be_retried(admin_client, monkeypatch):
+    from security.api import views
+
+    real = views.api_key_create
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views, "api_key_create", broken)
+    assert _post(admin_client, "k-4", {"name": "r", "scopes": ["agents:read"]}).status_code == 500
+    assert not IdempotencyRecord.objects.filter(key="k-4").exists()
+    monkeypatch.setattr(views, "api_key_create", real)
+    assert _post(admin_client, "k-4", {"name": "r", "scopes": ["agents:read"]}).status_code == 201
+
+
+def test_scope_is_owner_method_path_and_key(admin_client, make_client):
+    other_owner = make_client(["admin:write", "agents:read"])
+    a = _post(admin_client, "shared", {"name": "mine", "scopes": ["agents:read"]})
+    b = _post(other_owner, "shared", {"name": "theirs", "scopes": ["agents:read"]})
+    assert a.status_code == b.status_code == 201
+    assert not b.has_header("Idempotency-Replayed")
+
+
+def test_a_too_long_key_is_400(admin_client):
+    response = _post(admin_client, "x" * 256, {"name": "n", "scopes": ["agents:read"]})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_idempotency_key"
+
+
+def test_a_running_request_makes_the_key_in_use(admin_client):
+    from django.utils import timezone
+
+    IdempotencyRecord.objects.create(
+        owner=admin_client.user,
+        method="POST",
+        path="/api/keys",
+        key="busy",
+        fingerprint=_fingerprint({"name": "n", "scopes": ["agents:read"]}),
+        expires_at=timezone.now() + timezone.timedelta(hours=1),
+    )
+    response = _post(admin_client, "busy", {"name": "n", "scopes": ["agents:read"]})
+    assert response.status_code == 409
+    assert response.json()["error"]["type"] == "idempotency_key_in_use"
+    assert response["Retry-After"] == "1"
+
+
+def _fingerprint(payload):
+    from j1msky.idempotency import fingerprint
+
+    return fingerprint(body=payload, query="")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
+    client = make_client(["admin:write", "agents:read"])
+    payload = json.dumps({"name": "raced", "scopes": ["agents:read"]})
+    headers = {
+        "Authorization": f"Bearer {client.secret}",
+        "Idempotency-Key": "race-1",
+        "Content-Type": "application/json",
+    }
+    with (
+        gunicorn_server(workers=2, threads=8) as base,
+        httpx.Client(base_url=base, timeout=60) as http,
+        ThreadPoolExecutor(max_workers=50) as pool,
+    ):
+        responses = list(
+            pool.map(lambda _: http.post("/api/keys", content=payload, headers=headers), range(50))
+        )
+
+    statuses = [r.status_code for r in responses]
+    assert all(s < 500 for s in statuses), statuses
+    created = [r for r in responses if r.status_code == 201]
+    in_use = [r for r in responses if r.status_code == 409]
+    assert len(created) + len(in_use) == 50
+    assert all(r.json()["error"]["type"] == "idempotency_key_in_use" for r in in_use)
+    originals = [r for r in created if r.headers.get("Idempotency-Replayed") != "true"]
+    assert len(originals) == 1
+    assert all(r.content == originals[0].content for r in created)
+    assert ApiKey.objects.filter(name="raced").count() == 1
