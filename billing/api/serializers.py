@@ -1,0 +1,93 @@
+"""Billing API shapes: query/body validation (shape only) and the responses."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP
+
+from rest_framework import serializers
+
+DATE_FORMATS = ["%Y-%m-%d"]
+
+
+def Money(**kwargs) -> serializers.DecimalField:
+    """A cost or amount: a JSON number with 4 dp, rounded half-up."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=4, rounding=ROUND_HALF_UP, **kwargs
+    )
+
+
+def Percent(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=2, rounding=ROUND_HALF_UP, **kwargs
+    )
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+class UsageQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(
+        required=False, input_formats=DATE_FORMATS, help_text="First day, YYYY-MM-DD."
+    )
+    end = serializers.DateField(
+        required=False, input_formats=DATE_FORMATS, help_text="Last day, YYYY-MM-DD (inclusive)."
+    )
+
+
+class BillingUsageSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text='"YYYY-MM-DD to YYYY-MM-DD"')
+    total_cost = Money(help_text="Equals the sum of by_model and the sum of by_day exactly.")
+    by_model = serializers.DictField(child=Money(), help_text="Cost per model alias.")
+    by_day = serializers.DictField(
+        child=Money(), help_text="Cost per budget day (J1MSKY_TIMEZONE) that had spend."
+    )
+
+
+# --- budget --------------------------------------------------------------------------------------
+
+
+class KeyBudgetSerializer(serializers.Serializer):
+    daily_budget = Money()
+    today_spend = Money()
+    reserved = Money()
+    budget_remaining = Money()
+    budget_utilization_pct = Percent()
+
+
+class BudgetSerializer(serializers.Serializer):
+    daily_budget = Money()
+    timezone = serializers.CharField(help_text="J1MSKY_TIMEZONE: the budget day's time zone.")
+    today_spend = Money(help_text="Settled spend today.")
+    reserved = Money(help_text="Open reservations today.")
+    budget_remaining = Money(help_text="max(daily_budget − today_spend − reserved, 0)")
+    budget_utilization_pct = Percent(help_text="(today_spend + reserved) / daily_budget × 100")
+    resets_at = serializers.DateTimeField(help_text="When the next budget day begins (UTC).")
+    key_budget = KeyBudgetSerializer(
+        allow_null=True,
+        help_text="The calling key's own daily budget today; null when it has none.",
+    )
+
+
+class BudgetUpdateSerializer(serializers.Serializer):
+    daily_budget = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=0,
+        help_text="USD per budget day, ≥ 0, at most 4 decimal places.",
+    )
+
+
+# --- provider windows ----------------------------------------------------------------------------
+
+
+class RateLimitWindowSerializer(serializers.Serializer):
+    used = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    reset_at = serializers.DateTimeField(help_text="End of the current UTC clock hour.")
+
+
+class RateLimitsSerializer(serializers.Serializer):
+    limits = serializers.DictField(
+        child=RateLimitWindowSerializer(), help_text="Every provider's current hourly window."
+    )

@@ -1,0 +1,288 @@
+"""Billing reads: budget status, provider windows, usage reports and the ledger.
+
+The definitions are those of semantics §8.1 and hold wherever these names appear:
+`today_spend` = settled spend today; `reserved` = open reservations; `budget_remaining` =
+max(budget − today_spend − reserved, 0); `budget_utilization_pct` = (today_spend + reserved) /
+budget × 100 (0 when budget ≤ 0). Amounts are rounded here, at the edge: 4 dp, percentages 2 dp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, F, Min, QuerySet, Sum
+from django.utils import timezone
+
+from agents.models import Provider
+from billing.clock import budget_day, budget_resets_at, hour_window
+from billing.models import (
+    BudgetDay,
+    BudgetSetting,
+    KeyBudgetDay,
+    LedgerEntry,
+    ProviderWindow,
+    Reservation,
+)
+from billing.money import from_micros, round_cost, utilization_pct
+from j1msky.api.errors import NotFound
+from security.models import ApiKey
+
+# --- budget -----------------------------------------------------------------------------------
+
+
+def budget_daily_limit() -> Decimal:
+    """The daily budget in force: the persisted run-time value, else J1MSKY_DAILY_BUDGET."""
+    micros = BudgetSetting.objects.filter(pk=1).values_list("daily_budget_micros", flat=True)
+    value = micros.first()
+    if value is None:
+        return round_cost(settings.J1MSKY_DAILY_BUDGET)
+    return round_cost(from_micros(value))
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    day: date
+    timezone: str
+    daily_budget: Decimal
+    today_spend: Decimal
+    reserved: Decimal
+    budget_remaining: Decimal
+    budget_utilization_pct: Decimal
+    resets_at: datetime
+
+
+def _status(
+    *, day: date, limit: Decimal, spent_micros: int, reserved_micros: int, now: datetime
+) -> BudgetStatus:
+    spend = round_cost(from_micros(spent_micros))
+    reserved = round_cost(from_micros(reserved_micros))
+    return BudgetStatus(
+        day=day,
+        timezone=settings.J1MSKY_TIMEZONE,
+        daily_budget=limit,
+        today_spend=spend,
+        reserved=reserved,
+        budget_remaining=max(limit - spend - reserved, Decimal("0.0000")),
+        budget_utilization_pct=utilization_pct(spend + reserved, limit),
+        resets_at=budget_resets_at(now),
+    )
+
+
+def budget_status(*, now: datetime | None = None) -> BudgetStatus:
+    """Today's system-wide budget (the `GET /billing/budget` and orchestrator numbers)."""
+    now = now or timezone.now()
+    day = budget_day(now)
+    row = BudgetDay.objects.filter(day=day).values_list("spent_micros", "reserved_micros").first()
+    spent, reserved = row or (0, 0)
+    return _status(
+        day=day, limit=budget_daily_limit(), spent_micros=spent, reserved_micros=reserved, now=now
+    )
+
+
+def key_budget_status(*, api_key: ApiKey, now: datetime | None = None) -> BudgetStatus | None:
+    """Today's numbers for a key with its own daily budget; None when it has none."""
+    if api_key.daily_budget is None:
+        return None
+    now = now or timezone.now()
+    day = budget_day(now)
+    row = (
+        KeyBudgetDay.objects.filter(api_key=api_key, day=day)
+        .values_list("spent_micros", "reserved_micros")
+        .first()
+    )
+    spent, reserved = row or (0, 0)
+    return _status(
+        day=day,
+        limit=round_cost(api_key.daily_budget),
+        spent_micros=spent,
+        reserved_micros=reserved,
+        now=now,
+    )
+
+
+def budget_day_list(*, start: date | None = None, end: date | None = None) -> QuerySet[BudgetDay]:
+    days = BudgetDay.objects.all()
+    if start:
+        days = days.filter(day__gte=start)
+    if end:
+        days = days.filter(day__lte=end)
+    return days.order_by("day")
+
+
+# --- provider windows -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    provider: str
+    used: int
+    limit: int
+    remaining: int
+    utilization_pct: Decimal
+    window_start: datetime
+    reset_at: datetime
+
+
+def provider_window_list(*, now: datetime | None = None) -> list[WindowStatus]:
+    """The current hourly window of every provider in the catalogue, in catalogue order."""
+    now = now or timezone.now()
+    start, end = hour_window(now)
+    used = dict(
+        ProviderWindow.objects.filter(window_start=start).values_list("provider_id", "used")
+    )
+    result = []
+    for provider_id, limit in Provider.objects.order_by("position", "id").values_list(
+        "id", "hourly_limit"
+    ):
+        count = used.get(provider_id, 0)
+        result.append(
+            WindowStatus(
+                provider=provider_id,
+                used=count,
+                limit=limit,
+                remaining=max(limit - count, 0),
+                utilization_pct=utilization_pct(Decimal(count), Decimal(limit)),
+                window_start=start,
+                reset_at=end,
+            )
+        )
+    return result
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+def reservation_get(*, pk: int) -> Reservation:
+    reservation = Reservation.objects.filter(pk=pk).first()
+    if reservation is None:
+        raise NotFound(f"Reservation {pk} not found", code="reservation_not_found")
+    return reservation
+
+
+def reservation_open_list(*, day: date | None = None) -> QuerySet[Reservation]:
+    open_ = Reservation.objects.filter(state=Reservation.State.OPEN)
+    if day is not None:
+        open_ = open_.filter(day=day)
+    return open_.order_by("created_at", "pk")
+
+
+# --- ledger and usage -----------------------------------------------------------------------
+
+
+def ledger_entry_list(
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    since: datetime | None = None,
+    agent_id: str | None = None,
+    owner=None,
+) -> QuerySet[LedgerEntry]:
+    """Ledger rows, oldest first; `start`/`end` are budget days, `since` a moment."""
+    entries = LedgerEntry.objects.all()
+    if start is not None:
+        entries = entries.filter(day__gte=start)
+    if end is not None:
+        entries = entries.filter(day__lte=end)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if agent_id is not None:
+        entries = entries.filter(agent_id=agent_id)
+    if owner is not None:
+        entries = entries.filter(owner=owner)
+    return entries.order_by("created_at", "pk")
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+    first_at: datetime
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def ledger_model_summary(
+    *, day: date | None = None, since: datetime | None = None
+) -> list[ModelUsage]:
+    """Calls, tokens and cost per model, most calls first (ties: the model seen first)."""
+    rows = (
+        ledger_entry_list(start=day, end=day, since=since)
+        .order_by()
+        .values("model")
+        .annotate(
+            calls=Count("pk"),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            cost_micros=Sum("cost_micros"),
+            first_at=Min("created_at"),
+        )
+    )
+    usage = [
+        ModelUsage(
+            model=row["model"],
+            calls=row["calls"],
+            input_tokens=row["input_tokens"] or 0,
+            output_tokens=row["output_tokens"] or 0,
+            cost=round_cost(from_micros(row["cost_micros"] or 0)),
+            first_at=row["first_at"],
+        )
+        for row in rows
+    ]
+    return sorted(usage, key=lambda u: (-u.calls, u.first_at, u.model))
+
+
+# A row's cost in whole ten-thousandths of a dollar (4 dp), half-up; costs are never negative.
+_ROW_COST_TEN_THOUSANDTHS = (F("cost_micros") + 50) / 100
+
+
+def _from_units(units: int) -> Decimal:
+    return Decimal(int(units)).scaleb(-4)
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    start: date
+    end: date
+    total_cost: Decimal
+    by_model: dict[str, Decimal]
+    by_day: dict[str, Decimal]
+
+    @property
+    def period(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def usage_default_period(*, now: datetime | None = None) -> tuple[date, date]:
+    """Month to date, in J1MSKY_TIMEZONE."""
+    today = budget_day(now or timezone.now())
+    return today.replace(day=1), today
+
+
+def usage_report(*, start: date, end: date) -> UsageReport:
+    """Spend from the ledger between two budget days (inclusive), by model and by day.
+
+    Every row is taken at its 4-dp cost (whole ten-thousandths, rounded half-up in SQL, a no-op
+    for rows `ledger_record` wrote) and summed as integers, so each group is exact and
+    `total_cost` equals the sum of `by_model` and the sum of `by_day` to the last digit.
+    """
+    entries = ledger_entry_list(start=start, end=end).order_by()
+    cost = Sum(_ROW_COST_TEN_THOUSANDTHS)
+    by_model_units = dict(
+        entries.values("model").annotate(total=cost).values_list("model", "total")
+    )
+    by_day_units = dict(entries.values("day").annotate(total=cost).values_list("day", "total"))
+    by_model = {
+        model: _from_units(units)
+        for model, units in sorted(by_model_units.items(), key=lambda kv: (-kv[1], kv[0]))
+    }
+    by_day = {day.isoformat(): _from_units(units) for day, units in sorted(by_day_units.items())}
+    total = _from_units(sum(by_model_units.values()))
+    return UsageReport(start=start, end=end, total_cost=total, by_model=by_model, by_day=by_day)

@@ -1,0 +1,91 @@
+"""The usage ledger: one durable row per provider call, the one source of spend."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Agent, ModelAlias, Provider
+from billing import counters
+from billing.clock import budget_day
+from billing.models import LedgerEntry, Reservation
+from billing.money import round_cost, to_micros, token_cost
+from billing.services.admission import charged_to_open_reservation
+from j1msky.api.errors import NotFound
+from security.models import ApiKey
+
+
+@transaction.atomic
+def ledger_record(
+    *,
+    agent: Agent | None = None,
+    step: int | None = None,
+    owner,
+    api_key: ApiKey | None,
+    model_alias: ModelAlias | str,
+    provider: Provider | str | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    reservation: Reservation | None = None,
+    simulated: bool = False,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Record one provider call, priced at the rate card's current rates (kept on the row).
+
+    cost = in/1000 × input_rate + out/1000 × output_rate, 4 dp ROUND_HALF_UP, per row. Against an
+    open reservation the cost is charged when the reservation settles or is released; otherwise
+    (no reservation, or one that already closed) it is charged to spent now. Either way every
+    recorded call is counted exactly once, on the reservation's budget day or else today's.
+    """
+    now = now or timezone.now()
+    if isinstance(model_alias, ModelAlias):
+        alias = model_alias
+    else:
+        alias = ModelAlias.objects.filter(pk=model_alias).first()
+        if alias is None:
+            raise NotFound(f"Unknown model {model_alias}", code="unknown_model")
+    provider_id = provider.pk if isinstance(provider, Provider) else provider or alias.provider_id
+    cost = token_cost(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        input_rate=alias.input_rate,
+        output_rate=alias.output_rate,
+    )
+    micros = to_micros(cost)
+    if reservation is not None:
+        day = reservation.day
+        if not charged_to_open_reservation(reservation=reservation, micros=micros):
+            # Settled or reaped already: its counters have moved, so charge this call directly.
+            counters.charge(
+                day=day, api_key_id=reservation.api_key_id, key_limit=None, micros=micros
+            )
+    else:
+        day = budget_day(now)
+        key_limit = None
+        if api_key is not None and api_key.daily_budget is not None:
+            key_limit = to_micros(round_cost(api_key.daily_budget))
+        counters.charge(
+            day=day,
+            api_key_id=api_key.pk if api_key is not None else None,
+            key_limit=key_limit,
+            micros=micros,
+        )
+    return LedgerEntry.objects.create(
+        created_at=now,
+        day=day,
+        agent=agent,
+        step=step,
+        owner=owner,
+        api_key=api_key,
+        reservation=reservation,
+        model=alias.alias,
+        provider=provider_id,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        input_rate=alias.input_rate,
+        output_rate=alias.output_rate,
+        cost_micros=micros,
+        simulated=simulated,
+    )
