@@ -1,0 +1,259 @@
+"""Revenue operations in the Django admin: the policy (every save is a new version through the
+service, audited), decisions (approve escalated ones as exceptions), exceptions (close) and the
+stored records (read-only)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+
+from j1msky.api.errors import DomainError
+from pricing.models import (
+    Decision,
+    ExceptionAgingAlert,
+    PricingException,
+    PricingPolicy,
+    PricingReport,
+    Quote,
+    ScenarioEvaluation,
+)
+from pricing.selectors import pricing_policy_current
+from pricing.services import (
+    exception_close,
+    exception_create,
+    pricing_policy_update,
+    pricing_policy_validate,
+)
+
+POLICY_COLUMNS = [
+    column for columns in PricingPolicy.TABLES.values() for column in columns.values()
+] + ["minimum_price"]
+
+
+def _policy_changes(cleaned: dict) -> dict:
+    changes: dict = {
+        table: {key: cleaned[column] for key, column in columns.items()}
+        for table, columns in PricingPolicy.TABLES.items()
+    }
+    changes["minimum_price"] = cleaned["minimum_price"]
+    return changes
+
+
+class PricingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = PricingPolicy
+        fields = [*POLICY_COLUMNS, "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                pricing_policy_validate(
+                    current=pricing_policy_current(), changes=_policy_changes(cleaned)
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+        return cleaned
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PricingPolicy)
+class PricingPolicyAdmin(admin.ModelAdmin):
+    """Saving the latest version (or adding one) creates the next version; rows never change."""
+
+    form = PricingPolicyForm
+    list_display = [
+        "version",
+        "created_at",
+        "created_by",
+        "markup_low",
+        "markup_medium",
+        "markup_high",
+        "minimum_price",
+        "threshold_task",
+        "note",
+    ]
+    readonly_fields = ["version", "created_at", "created_by"]
+    fieldsets = [
+        (None, {"fields": ["version", "created_at", "created_by", "note"]}),
+        ("Complexity markup", {"fields": ["markup_low", "markup_medium", "markup_high"]}),
+        (
+            "Segment adjustments",
+            {
+                "fields": [
+                    "adjustment_enterprise",
+                    "adjustment_mid_market",
+                    "adjustment_smb",
+                    "adjustment_startup",
+                ]
+            },
+        ),
+        (
+            "Price floor, margin thresholds and bands",
+            {
+                "fields": [
+                    "minimum_price",
+                    "threshold_task",
+                    "threshold_subscription",
+                    "threshold_enterprise",
+                    "band_strong_pct",
+                    "band_healthy_pct",
+                ]
+            },
+        ),
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        latest = PricingPolicy.objects.order_by("-version").values_list("version", flat=True)
+        if obj is not None and obj.version != latest.first():
+            return False  # older versions are history
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        current = pricing_policy_current()
+        initial = {column: getattr(current, column) for column in POLICY_COLUMNS}
+        return {**initial, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        policy, created = pricing_policy_update(
+            actor=request.user,
+            changes=_policy_changes(form.cleaned_data),
+            note=form.cleaned_data.get("note", ""),
+            expected_version=obj.version if change else None,
+        )
+        obj.pk, obj.version = policy.pk, policy.version
+        if created:
+            self.message_user(request, f"Saved as pricing policy version {policy.version}.")
+        else:
+            self.message_user(
+                request, f"Nothing changed; version {policy.version} stays in force.", messages.INFO
+            )
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnlyAdmin):
+    list_display = [
+        "quote_id",
+        "owner",
+        "model",
+        "complexity",
+        "segment",
+        "delivery_type",
+        "recommended_price",
+        "gross_margin_pct",
+        "is_compliant",
+        "created_at",
+    ]
+    list_filter = ["model", "segment", "delivery_type", "margin_band", "is_compliant"]
+    search_fields = ["quote_id", "owner__username"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "decision_id",
+        "owner",
+        "decision_status",
+        "approver",
+        "delivery_type",
+        "next_step",
+        "created_at",
+        "exception_status",
+    ]
+    list_filter = ["decision_status", "delivery_type"]
+    search_fields = ["decision_id", "quote__quote_id", "owner__username", "approver"]
+    list_select_related = ["owner", "exception"]
+    actions = ["approve_as_exception"]
+
+    @admin.display(description="exception")
+    def exception_status(self, obj: Decision) -> str:
+        exception = getattr(obj, "exception", None)
+        return exception.status if exception else "-"
+
+    @admin.action(description="Approve selected escalated decisions as exceptions")
+    def approve_as_exception(self, request, queryset):
+        created, refused = 0, []
+        for decision in queryset:
+            try:
+                exception_create(
+                    decision=decision,
+                    approver=request.user.get_username(),
+                    reason="approved in the admin",
+                )
+                created += 1
+            except DomainError as error:
+                refused.append(error.message)
+        if created:
+            self.message_user(request, f"Created {created} exception(s).")
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+
+@admin.register(PricingException)
+class PricingExceptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "exception_id",
+        "owner",
+        "decision",
+        "status",
+        "approver",
+        "created_at",
+        "closed_at",
+        "closed_by",
+    ]
+    list_filter = ["status"]
+    search_fields = ["exception_id", "decision__decision_id", "owner__username", "approver"]
+    list_select_related = ["owner", "decision"]
+    actions = ["close_exceptions"]
+
+    @admin.action(description="Close selected exceptions")
+    def close_exceptions(self, request, queryset):
+        closed = 0
+        for exception in queryset.filter(status=PricingException.Status.OPEN):
+            try:
+                exception_close(exception=exception, closed_by=request.user.get_username())
+                closed += 1
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        self.message_user(request, f"Closed {closed} exception(s).")
+
+
+@admin.register(ScenarioEvaluation)
+class ScenarioEvaluationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "evaluation_id",
+        "owner",
+        "delivery_type",
+        "scenario_count",
+        "compliant_count",
+        "average_margin_pct",
+        "requires_executive_review",
+        "created_at",
+    ]
+    search_fields = ["evaluation_id", "owner__username"]
+
+
+@admin.register(PricingReport)
+class PricingReportAdmin(ReadOnlyAdmin):
+    list_display = ["day", "status", "daily_cost", "generated_at"]
+    list_filter = ["status"]
+    date_hierarchy = "day"
+
+
+@admin.register(ExceptionAgingAlert)
+class ExceptionAgingAlertAdmin(ReadOnlyAdmin):
+    list_display = ["day", "owner", "level", "summary", "recommended_action"]
+    list_filter = ["level"]

@@ -1,0 +1,134 @@
+"""Revenue operations in the Django admin: policy versions, exception approval and closing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+
+from agents.models import Event
+from pricing import services
+from pricing.admin import POLICY_COLUMNS
+from pricing.models import Decision, PricingException, PricingPolicy
+from security.models import AuditLog
+
+pytestmark = pytest.mark.django_db
+
+ESCALATE = {
+    "model": "opus",
+    "estimated_input": 10000,
+    "estimated_output": 10000,
+    "complexity": "low",
+    "segment": "startup",
+}
+
+
+@pytest.fixture
+def staff(client, django_user_model, seeded):
+    user = django_user_model.objects.create_superuser("revops", "revops@example.com", "pw-123456")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _messages(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _policy_form(policy: PricingPolicy, **changes) -> dict:
+    data = {column: str(getattr(policy, column)) for column in POLICY_COLUMNS}
+    return {**data, "note": "", **changes}
+
+
+def test_editing_the_policy_creates_an_audited_version(staff):
+    v1 = PricingPolicy.objects.get(version=1)
+    response = staff.post(
+        f"/admin/pricing/pricingpolicy/{v1.pk}/change/",
+        _policy_form(v1, markup_high="5.50", note="raise high"),
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any("version 2" in m for m in _messages(response))
+    v1.refresh_from_db()
+    assert v1.markup_high == Decimal("5.00")  # history is never edited
+    v2 = PricingPolicy.objects.get(version=2)
+    assert (v2.markup_high, v2.note, v2.created_by) == (Decimal("5.50"), "raise high", staff.user)
+    audit = AuditLog.objects.get(event="config.change")
+    assert audit.details["changes"] == {"complexity_markup.high": ["5.00", "5.50"]}
+    assert Event.objects.filter(type="pricing.policy_changed", owner=staff.user).count() == 1
+    # the old version is now read-only history
+    page = staff.get(f"/admin/pricing/pricingpolicy/{v1.pk}/change/")
+    assert page.status_code == 200 and b'name="markup_high"' not in page.content
+
+
+def test_add_form_starts_from_the_policy_in_force_and_saves_through_the_service(staff):
+    page = staff.get("/admin/pricing/pricingpolicy/add/")
+    assert b'value="5.00"' in page.content
+    v1 = PricingPolicy.objects.get(version=1)
+    staff.post("/admin/pricing/pricingpolicy/add/", _policy_form(v1, minimum_price="0.75"))
+    assert PricingPolicy.objects.get(version=2).minimum_price == Decimal("0.75")
+
+
+def test_an_invalid_policy_is_refused_in_the_form(staff):
+    v1 = PricingPolicy.objects.get(version=1)
+    response = staff.post(
+        f"/admin/pricing/pricingpolicy/{v1.pk}/change/",
+        _policy_form(v1, adjustment_startup="-2.50"),
+    )
+    assert response.status_code == 200
+    assert b"would price under cost" in response.content
+    assert PricingPolicy.objects.count() == 1
+
+
+def test_policy_versions_cannot_be_deleted(staff):
+    v1 = PricingPolicy.objects.get(version=1)
+    assert staff.get(f"/admin/pricing/pricingpolicy/{v1.pk}/delete/").status_code == 403
+
+
+def test_approve_escalated_decisions_as_exceptions_and_close_them(staff, make_user):
+    owner = make_user()
+    escalated = services.decision_create(owner=owner, **ESCALATE)
+    approved = services.decision_create(owner=owner, model="k2p5")
+    response = staff.post(
+        "/admin/pricing/decision/",
+        {"action": "approve_as_exception", "_selected_action": [escalated.pk, approved.pk]},
+        follow=True,
+    )
+    shown = _messages(response)
+    assert "Created 1 exception(s)." in shown
+    assert any("only an escalated decision" in m for m in shown)
+    exception = PricingException.objects.get()
+    assert (exception.decision, exception.owner, exception.approver) == (
+        escalated,
+        owner,
+        "revops",
+    )
+    event = Event.objects.get(type="pricing.exception_created")
+    assert event.owner == owner  # the record's owner, whoever clicked
+    response = staff.post(
+        "/admin/pricing/pricingexception/",
+        {"action": "close_exceptions", "_selected_action": [exception.pk]},
+        follow=True,
+    )
+    assert "Closed 1 exception(s)." in _messages(response)
+    exception.refresh_from_db()
+    assert (exception.status, exception.closed_by) == ("closed", "revops")
+    assert Decision.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/admin/pricing/quote/",
+        "/admin/pricing/decision/",
+        "/admin/pricing/pricingexception/",
+        "/admin/pricing/scenarioevaluation/",
+        "/admin/pricing/pricingreport/",
+        "/admin/pricing/exceptionagingalert/",
+        "/admin/pricing/pricingpolicy/",
+    ],
+)
+def test_admin_lists_render(staff, page):
+    services.decision_create(owner=staff.user, **ESCALATE)
+    assert staff.get(page).status_code == 200
