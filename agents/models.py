@@ -34,6 +34,12 @@ class Provider(models.Model):
     )
     base_url = models.CharField(max_length=255, blank=True, help_text="Default base URL.")
     hourly_limit = models.PositiveIntegerField(default=100)
+    max_tokens_param = models.CharField(
+        max_length=32,
+        default="max_tokens",
+        help_text="OpenAI-compatible APIs: the request field for the output limit "
+        "(OpenAI's reasoning models take max_completion_tokens).",
+    )
     breaker_failure_threshold = models.PositiveIntegerField(default=5)
     breaker_open_seconds = models.PositiveIntegerField(default=60)
     breaker_state = models.CharField(
@@ -42,6 +48,7 @@ class Provider(models.Model):
     breaker_failures = models.PositiveIntegerField(default=0)
     breaker_opened_at = models.DateTimeField(null=True, blank=True)
     breaker_successes = models.PositiveIntegerField(default=0)
+    breaker_probe_started_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -120,6 +127,18 @@ class Team(models.Model):
             raise ValidationError({"members": f"Unknown model aliases: {', '.join(unknown)}"})
 
 
+class KeyConcurrency(models.Model):
+    """Agents a key has spawning or running; moved only by conditional UPDATEs."""
+
+    api_key = models.OneToOneField(
+        "security.ApiKey", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    active = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}: {self.active} active"
+
+
 def new_agent_id() -> str:
     return f"subagent_{int(time.time())}_{secrets.randbelow(10**6):06d}"
 
@@ -151,6 +170,9 @@ class Agent(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SPAWNING)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority_rank = models.PositiveSmallIntegerField(
+        default=1, help_text="2 high, 1 normal, 0 low: waiting work starts highest first."
+    )
     task = models.TextField()
     result = models.TextField(blank=True)
     timeout = models.PositiveIntegerField(default=300)
@@ -167,6 +189,16 @@ class Agent(models.Model):
     simulated = models.BooleanField(default=False)
     worker = models.CharField(max_length=255, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    reservation = models.ForeignKey(
+        "billing.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund = models.DecimalField(**MONEY, default=0)
+    steps = models.JSONField(
+        default=list, blank=True, help_text="Team runs: one entry per step, in order."
+    )
+    progress_tokens = models.PositiveIntegerField(
+        default=0, help_text="Output tokens received so far by the running call."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -174,8 +206,9 @@ class Agent(models.Model):
     class Meta:
         ordering = ["-created_at", "-agent_id"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["owner", "-created_at", "-agent_id"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["status", "-priority_rank", "created_at"]),
             models.Index(fields=["completed_at"]),
         ]
 

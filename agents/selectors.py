@@ -1,11 +1,12 @@
 """Agent and catalogue reads."""
 
 from datetime import timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from agents.models import Agent, ModelAlias
+from agents.models import Agent, Event, ModelAlias
 
 
 def model_alias_enabled_count() -> int:
@@ -22,3 +23,26 @@ def agent_error_rate(*, now=None, window: timedelta = timedelta(hours=1)) -> flo
     if not counts["finished"]:
         return 0.0
     return round(counts["failed"] / counts["finished"], 4)
+
+
+def agent_list(*, owner) -> QuerySet[Agent]:
+    return Agent.objects.filter(owner=owner).order_by("-created_at", "-agent_id")
+
+
+def agent_active_list(*, owner) -> QuerySet[Agent]:
+    return agent_list(owner=owner).filter(status__in=[Agent.Status.SPAWNING, Agent.Status.RUNNING])
+
+
+def event_list(*, owner) -> QuerySet[Event]:
+    return Event.objects.filter(owner=owner).order_by("id")
+
+
+def owner_cost_today(*, owner, now=None) -> Decimal:
+    """The owner's ledger spend on today's budget day (4 dp)."""
+    from billing.clock import budget_day
+    from billing.models import LedgerEntry
+
+    micros = LedgerEntry.objects.filter(
+        owner=owner, day=budget_day(now or timezone.now())
+    ).aggregate(total=Sum("cost_micros"))["total"]
+    return Decimal(micros or 0) / Decimal(1_000_000)

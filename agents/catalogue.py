@@ -1,0 +1,156 @@
+"""The model catalogue at run time: adapters for providers, fallback chains, circuit breakers.
+
+Breaker state lives on the Provider row (so every process sees the same breaker) and moves by
+the pure transitions in `agents.providers.retry`, under a row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import ModelAlias, Provider
+from agents.providers import (
+    Adapter,
+    BreakerPolicy,
+    BreakerState,
+    ProviderConfig,
+    adapter_for,
+    breaker_acquire,
+    breaker_allows,
+    breaker_record_failure,
+    breaker_record_success,
+    breaker_status,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment else None
+
+
+def _moment(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else None
+
+
+def breaker_policy(provider: Provider) -> BreakerPolicy:
+    return BreakerPolicy(
+        failure_threshold=provider.breaker_failure_threshold,
+        open_seconds=float(provider.breaker_open_seconds),
+    )
+
+
+def breaker_state(provider: Provider) -> BreakerState:
+    return BreakerState(
+        state=provider.breaker_state,
+        consecutive_failures=provider.breaker_failures,
+        opened_at=_epoch(provider.breaker_opened_at),
+        half_open_successes=provider.breaker_successes,
+        probe_started_at=_epoch(provider.breaker_probe_started_at),
+    )
+
+
+def _store(provider: Provider, state: BreakerState) -> None:
+    provider.breaker_state = state.state
+    provider.breaker_failures = state.consecutive_failures
+    provider.breaker_opened_at = _moment(state.opened_at)
+    provider.breaker_successes = state.half_open_successes
+    provider.breaker_probe_started_at = _moment(state.probe_started_at)
+    provider.save(
+        update_fields=[
+            "breaker_state",
+            "breaker_failures",
+            "breaker_opened_at",
+            "breaker_successes",
+            "breaker_probe_started_at",
+        ]
+    )
+
+
+def breaker_is_open(provider: Provider, *, now: datetime | None = None) -> bool:
+    """Whether new work must avoid this provider (open, or half-open with its probe taken)."""
+    now = now or timezone.now()
+    return not breaker_allows(
+        breaker_state(provider), now.timestamp(), policy=breaker_policy(provider)
+    )
+
+
+def breaker_reported_state(provider: Provider, *, now: datetime | None = None) -> str:
+    now = now or timezone.now()
+    return breaker_status(breaker_state(provider), now.timestamp(), policy=breaker_policy(provider))
+
+
+@transaction.atomic
+def breaker_take(provider_id: str, *, now: datetime | None = None) -> bool:
+    """Ask to call the provider now; in half-open only one caller gets through."""
+    now = now or timezone.now()
+    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    allowed, state = breaker_acquire(
+        breaker_state(provider), now.timestamp(), policy=breaker_policy(provider)
+    )
+    if allowed and state != breaker_state(provider):
+        _store(provider, state)
+    return allowed
+
+
+@transaction.atomic
+def breaker_report(provider_id: str, *, ok: bool, now: datetime | None = None) -> str:
+    now = now or timezone.now()
+    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    before = breaker_state(provider)
+    transition = breaker_record_success if ok else breaker_record_failure
+    after = transition(before, now.timestamp(), policy=breaker_policy(provider))
+    if after != before:
+        _store(provider, after)
+        if after.state != before.state:
+            logger.warning(
+                "circuit breaker of %s: %s -> %s", provider_id, before.state, after.state
+            )
+    return after.state
+
+
+def fallback_chain(alias: ModelAlias) -> Iterator[ModelAlias]:
+    """The alias, then its fallbacks in order, never visiting one twice (semantics §7.5)."""
+    seen: set[str] = set()
+    current: ModelAlias | None = alias
+    while current is not None and current.alias not in seen:
+        seen.add(current.alias)
+        yield current
+        current = (
+            ModelAlias.objects.select_related("provider", "fallback")
+            .filter(pk=current.fallback_id)
+            .first()
+            if current.fallback_id
+            else None
+        )
+
+
+def provider_config(provider: Provider) -> ProviderConfig:
+    """The live adapter when the provider's key is set, else the labelled simulated backend."""
+    if not provider.is_configured:
+        return ProviderConfig(provider=provider.id, kind="simulated")
+    return ProviderConfig(
+        provider=provider.id,
+        kind=provider.adapter,
+        base_url=provider.effective_base_url or None,
+        api_key=provider.api_key,
+    )
+
+
+def provider_adapter(provider: Provider) -> Adapter:
+    config = provider_config(provider)
+    if config.kind == "simulated":
+        return adapter_for(config, token_delay=settings.J1MSKY_SIMULATED_TOKEN_DELAY)
+    if config.kind == "openai":
+        return adapter_for(config, max_tokens_field=provider.max_tokens_param)
+    return adapter_for(config)
+
+
+def simulated_providers() -> list[str]:
+    return [p.id for p in Provider.objects.all() if not p.is_configured]

@@ -1,0 +1,48 @@
+import django_filters
+
+from agents.models import Agent, Event
+from j1msky.api.filtering import ListFilterSet
+
+
+class AgentFilterSet(ListFilterSet):
+    created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Agent
+        fields: list = []
+        ops = {
+            "status": ["eq", "ne", "in"],
+            "model": ["eq", "ne", "in"],
+            "requested_model": ["eq", "ne", "in"],
+            "team": ["eq", "ne", "in"],
+            "priority": ["eq", "ne", "in"],
+            "created_at": ["gt", "gte", "lt", "lte"],
+            "cost": ["eq", "gt", "gte", "lt", "lte"],
+            "estimated_cost": ["gt", "gte", "lt", "lte"],
+            "task": ["contains", "starts_with"],
+        }
+        field_map = {"model": "model_id", "team": "team_id", "cost": "actual_cost"}
+        sort_fields = {
+            "created_at": "created_at",
+            "cost": "actual_cost",
+            "estimated_cost": "estimated_cost",
+            "status": "status",
+            "priority": "priority_rank",
+        }
+
+
+class EventFilterSet(ListFilterSet):
+    default_sort = "id"
+
+    class Meta:
+        model = Event
+        fields: list = []
+        ops = {
+            "type": ["eq", "in", "starts_with"],
+            "agent_id": ["eq", "in"],
+            "created_at": ["gt", "gte", "lt", "lte"],
+            "id": ["gt", "gte"],
+        }
+        field_map = {"agent_id": "agent_id"}
+        sort_fields = {"id": "id"}

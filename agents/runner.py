@@ -1,0 +1,285 @@
+"""Running one claimed agent: its steps against the providers, the ledger, the terminal state.
+
+Every provider call writes one ledger row (even a failed or cancelled one, for the tokens the
+provider used), so the settled cost is the ledger's sum and a retried task never pays twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from agents.catalogue import breaker_report, breaker_take, fallback_chain, provider_adapter
+from agents.models import Agent, ModelAlias
+from agents.providers import (
+    CompletionRequest,
+    CompletionResult,
+    ProviderError,
+    call_with_retries,
+)
+from agents.services import REVIEW_PROMPT, agent_finish
+from billing.errors import ProviderRateLimited
+from billing.models import Reservation
+from billing.services import ledger_record, reservation_renew, window_take
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_SECONDS = 0.5
+
+
+class StepFailed(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+class Cancelled(Exception):
+    pass
+
+
+class TimedOut(Exception):
+    pass
+
+
+@dataclass
+class RunContext:
+    agent: Agent
+    deadline: float  # time.monotonic()
+    last_write: float = 0.0
+    last_cancel_check: float = 0.0
+    cancelled: bool = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def cancel_requested(self) -> bool:
+        now = time.monotonic()
+        if self.cancelled or now - self.last_cancel_check < 0.2:
+            return self.cancelled
+        self.last_cancel_check = now
+        self.cancelled = Agent.objects.filter(
+            agent_id=self.agent.agent_id, cancel_requested=True
+        ).exists()
+        return self.cancelled
+
+    def progress(self, base_tokens: int, output_tokens: int) -> None:
+        now = time.monotonic()
+        if now - self.last_write < PROGRESS_WRITE_SECONDS:
+            return
+        self.last_write = now
+        Agent.objects.filter(agent_id=self.agent.agent_id).update(
+            progress_tokens=base_tokens + output_tokens
+        )
+        if self.agent.reservation_id:
+            reservation_renew(
+                reservation=Reservation(pk=self.agent.reservation_id),
+                lease_seconds=settings.J1MSKY_RESERVATION_LEASE_SECONDS,
+            )
+
+
+def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
+    agent = ctx.agent
+    ledger_record(
+        agent=agent,
+        step=step,
+        owner=agent.owner,
+        api_key=agent.api_key,
+        model_alias=alias,
+        provider=alias.provider,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        reservation=agent.reservation,
+        simulated=simulated,
+    )
+
+
+def _call(
+    ctx: RunContext,
+    alias: ModelAlias,
+    prompt: str,
+    step: int,
+    base_tokens: int,
+    *,
+    slot_taken: bool,
+) -> CompletionResult:
+    """One model's attempt at a step, with transient retries (each retry takes a window slot)."""
+    agent = ctx.agent
+    adapter = provider_adapter(alias.provider)
+    calls = {"n": 0}
+
+    def attempt() -> CompletionResult:
+        if calls["n"] > 0 or not slot_taken:
+            try:
+                window_take(provider=alias.provider_id)
+            except ProviderRateLimited as exc:
+                wait = exc.extra.get("retry_after", 1)
+                if wait >= ctx.remaining():
+                    raise StepFailed("provider_rate_limited", exc.message) from exc
+                time.sleep(wait)
+                window_take(provider=alias.provider_id)
+        calls["n"] += 1
+        if not breaker_take(alias.provider_id):
+            raise StepFailed("provider_unavailable", f"{alias.provider_id} circuit breaker is open")
+        request = CompletionRequest(
+            model=alias.upstream_model,
+            prompt=prompt,
+            max_tokens=agent.max_tokens,
+            timeout=max(ctx.remaining(), 0.1),
+        )
+        try:
+            result = adapter.run(
+                request,
+                on_progress=lambda tokens, _text: ctx.progress(base_tokens, tokens),
+                cancel=ctx.cancel_requested,
+            )
+        except ProviderError as error:
+            if error.usage is not None:
+                _record(ctx, alias, step, error.usage, adapter.simulated)
+            breaker_report(alias.provider_id, ok=False)
+            raise
+        _record(ctx, alias, step, result.usage, result.simulated)
+        if not (result.cancelled or result.timed_out):
+            breaker_report(alias.provider_id, ok=True)
+        return result
+
+    try:
+        return call_with_retries(
+            attempt,
+            max_attempts=3,
+            deadline=ctx.deadline,
+            on_retry=lambda n, error, delay: logger.warning(
+                "agent %s step %s: %s, retry %s in %.1fs", agent.agent_id, step, error, n, delay
+            ),
+        )
+    finally:
+        adapter.close()
+
+
+def _run_step(
+    ctx: RunContext, alias: ModelAlias, prompt: str, step: int, base_tokens: int
+) -> tuple[ModelAlias, CompletionResult]:
+    """Run a step on its model, then along the fallback chain when the provider fails."""
+    chain = list(fallback_chain(alias)) if ctx.agent.fallback else [alias]
+    last_error: ProviderError | StepFailed | None = None
+    for position, candidate in enumerate(chain):
+        if not candidate.enabled:
+            continue
+        try:
+            result = _call(ctx, candidate, prompt, step, base_tokens, slot_taken=position == 0)
+        except (ProviderError, StepFailed) as error:
+            last_error = error
+            logger.warning(
+                "agent %s step %s on %s failed: %s",
+                ctx.agent.agent_id,
+                step,
+                candidate.alias,
+                error,
+            )
+            continue
+        if result.cancelled:
+            raise Cancelled()
+        if result.timed_out:
+            raise TimedOut()
+        return candidate, result
+    if isinstance(last_error, StepFailed):
+        raise last_error
+    code = getattr(last_error, "code", "provider_error")
+    raise StepFailed("provider_error", f"{code}: {last_error}")
+
+
+def agent_run(*, agent: Agent) -> None:
+    """Run a claimed agent to exactly one terminal state."""
+    ctx = RunContext(agent=agent, deadline=time.monotonic() + agent.timeout)
+    aliases = (
+        [ModelAlias.objects.select_related("provider").get(pk=s["model"]) for s in agent.steps]
+        if agent.team_id
+        else [agent.model]
+    )
+    steps = list(agent.steps)
+    previous = ""
+    tokens_done = 0
+    try:
+        for index, alias in enumerate(aliases):
+            step_no = index + 1
+            prompt = (
+                agent.task
+                if index == 0
+                else REVIEW_PROMPT.format(
+                    step=step_no, steps=len(aliases), task=agent.task, previous=previous
+                )
+            )
+            if steps:
+                steps[index].update(status="running", started=timezone.now().isoformat())
+                Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
+            used, result = _run_step(ctx, alias, prompt, step_no, tokens_done)
+            previous = result.text
+            tokens_done += result.usage.output_tokens
+            if steps:
+                steps[index].update(
+                    status="completed",
+                    model=used.alias,
+                    result=result.text,
+                    usage={
+                        "input_tokens": result.usage.input_tokens,
+                        "output_tokens": result.usage.output_tokens,
+                    },
+                    completed=timezone.now().isoformat(),
+                )
+                Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
+            elif used.alias != agent.model_id:
+                Agent.objects.filter(agent_id=agent.agent_id).update(model=used)
+                agent.model = used
+    except Cancelled:
+        _mark_step(agent, steps, "cancelled")
+        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=previous)
+        return
+    except TimedOut:
+        _mark_step(agent, steps, "failed")
+        agent_finish(
+            agent=agent,
+            status=Agent.Status.FAILED,
+            result=previous,
+            error_type="timeout",
+            error_message=f"Run exceeded its {agent.timeout} s timeout",
+        )
+        return
+    except StepFailed as failure:
+        _mark_step(agent, steps, "failed")
+        agent_finish(
+            agent=agent,
+            status=Agent.Status.FAILED,
+            result=previous,
+            error_type=failure.error_type,
+            error_message=failure.message,
+        )
+        return
+    agent_finish(agent=agent, status=Agent.Status.COMPLETED, result=previous)
+
+
+def _mark_step(agent: Agent, steps: list[dict], status: str) -> None:
+    for step in steps:
+        if step.get("status") == "running":
+            step["status"] = status
+    if steps:
+        Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
+
+
+def agent_run_safely(*, agent: Agent) -> None:
+    """Whatever happens, the agent ends terminal: an unexpected error fails it, logged."""
+    try:
+        agent_run(agent=agent)
+    except Exception as exc:
+        logger.exception("agent %s crashed", agent.agent_id)
+        close_old_connections()
+        agent_finish(
+            agent=agent,
+            status=Agent.Status.FAILED,
+            error_type="internal_error",
+            error_message=type(exc).__name__,
+        )
