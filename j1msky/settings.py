@@ -180,6 +180,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
+    "agents-reaper": {
+        "task": "agents.tasks.reap_lost_runs",
+        "schedule": 60.0,
+    },
+    "billing-reservation-reaper": {
+        "task": "billing.tasks.reservation_reap",
+        "schedule": 60.0,
+    },
     "idempotency-purge": {
         "task": "j1msky.tasks.idempotency_purge",
         "schedule": crontab(minute=7),
@@ -187,6 +195,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "rate-counter-purge": {
         "task": "j1msky.tasks.rate_counter_purge",
         "schedule": crontab(minute=9),
+    },
+    # Daily in J1MSKY_TIMEZONE: hourly ticks, each task works once per local day (pricing/tasks.py).
+    "pricing-report-daily": {
+        "task": "pricing.tasks.pricing_report_daily",
+        "schedule": crontab(minute=5),
+    },
+    "pricing-exception-aging-daily": {
+        "task": "pricing.tasks.pricing_exception_aging_daily",
+        "schedule": crontab(minute=6),
     },
 }
 # Seconds without a heartbeat after which a worker counts as gone.
@@ -256,7 +273,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "PREPROCESSING_HOOKS": ["j1msky.api.schema.only_versioned_paths"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "AgentStatusEnum": "agents.models.Agent.Status",
+        "HealthStatusEnum": ["healthy", "degraded", "unhealthy"],
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     },
@@ -293,6 +313,11 @@ J1MSKY_PROVIDERS = {
     }
     for name in ("ANTHROPIC", "KIMI", "MINIMAX", "OPENAI")
 }
+
+# Seconds per token of the labelled `simulated` backend (providers without a key).
+J1MSKY_SIMULATED_TOKEN_DELAY = env.float("J1MSKY_SIMULATED_TOKEN_DELAY", default=0.01)
+# Lease on a running agent's budget reservation; renewed while it runs, reaped when it lapses.
+J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", default=120)
 
 # --- Logging ------------------------------------------------------------------------------------
 

@@ -12,6 +12,9 @@ api_patterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="v1:schema"), name="docs"),
     path("", include("security.api.urls")),
+    path("", include("agents.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("pricing.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,13 +1,16 @@
 """Per-IP protections (semantics §6, §12.7): a request ceiling and the failed-auth lock-out."""
 
+import logging
 import time
 
 from django.conf import settings
 from django.http import JsonResponse
 
-from j1msky.api.errors import envelope
+from j1msky.api.errors import ServiceUnavailable, envelope
 from j1msky.api.ratelimit import counter_hit, counter_peek
 from security.net import client_ip
+
+logger = logging.getLogger(__name__)
 
 
 def auth_failure_key(ip: str) -> str:
@@ -33,6 +36,17 @@ class IpGuardMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        try:
+            refusal = self._refusal(request)
+        except ServiceUnavailable:
+            # The per-IP guard fails open: with its counter store down, the per-key limits
+            # (which fail closed) still hold, and /health can still say what is wrong.
+            logger.warning("per-IP guard skipped: counter store unavailable")
+            refusal = None
+        return refusal or self.get_response(request)
+
+    @staticmethod
+    def _refusal(request) -> JsonResponse | None:
         ip = client_ip(request)
         now = time.time()
         failures, reset_at = counter_peek(
@@ -51,7 +65,7 @@ class IpGuardMiddleware:
             return _refuse(
                 429, "ip_rate_limited", "Rate limit exceeded", max(int(reset_at - now), 1)
             )
-        return self.get_response(request)
+        return None
 
 
 def auth_failure_record(request) -> int:

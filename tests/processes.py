@@ -110,3 +110,66 @@ def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float =
     if done.returncode != 0:
         raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return done.stdout
+
+
+@contextlib.contextmanager
+def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, name: str = "w"):
+    """A real Celery worker process (prefork pool) on the project's broker; yields the Popen.
+
+    It is stopped with SIGTERM (warm shutdown) at the end unless the test already killed it.
+    """
+    import uuid
+
+    hostname = f"{name}-{uuid.uuid4().hex[:8]}@127.0.0.1"
+    proc = subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "j1msky",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env or subprocess_env(),
+        start_new_session=True,
+    )
+    proc.hostname = hostname
+    try:
+        deadline = time.monotonic() + 60
+        from j1msky.models import WorkerHeartbeat
+
+        while not WorkerHeartbeat.objects.filter(
+            hostname=hostname, stopped_at__isnull=True
+        ).exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("celery worker did not start")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message or predicate}")
+        time.sleep(interval)

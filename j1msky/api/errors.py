@@ -72,6 +72,12 @@ class Forbidden(DomainError):
     message = "Forbidden"
 
 
+class ServiceUnavailable(DomainError):
+    http_status = 503
+    code = "service_unavailable"
+    message = "A dependency is unavailable"
+
+
 class TooManyRequests(DomainError):
     http_status = 429
     code = "rate_limited"

@@ -53,7 +53,7 @@ def _filter_for(model_field: models.Field, field_name: str, op: str) -> django_f
     if op in ("contains", "starts_with", "ends_with"):
         return django_filters.CharFilter(**kwargs)
     if isinstance(model_field, models.DateTimeField):
-        return django_filters.IsoDateTimeFilter(**kwargs)
+        return django_filters.DateTimeFilter(**kwargs)
     if isinstance(model_field, models.DateField):
         return django_filters.DateFilter(**kwargs)
     if numeric:
@@ -226,8 +226,9 @@ class ListFilterBackend(BaseFilterBackend):
         if not ordering:
             raise InvalidInput("sort names no field", code="invalid_sort")
         # A unique tie-breaker makes every order total, which keyset cursors need.
-        last_desc = ordering[-1].startswith("-")
-        ordering.append("-pk" if last_desc else "pk")
+        pk_name = filterset_class._meta.model._meta.pk.name
+        if ordering[-1].lstrip("-") not in ("pk", pk_name):
+            ordering.append("-pk" if ordering[-1].startswith("-") else "pk")
         return ordering
 
     def get_schema_operation_parameters(self, view):

@@ -73,8 +73,10 @@ class ListPagination(BasePagination):
         return list(queryset[self.offset : self.offset + self.limit])
 
     def _ordering(self, queryset) -> list[str]:
-        ordering = getattr(self.request, "_list_ordering", None) or list(queryset.query.order_by)
-        if not ordering or ordering[-1].lstrip("-") not in ("pk", "id"):
+        ordering = getattr(self.request, "_list_ordering", None) or list(
+            queryset.query.order_by or queryset.model._meta.ordering
+        )
+        if not ordering or ordering[-1].lstrip("-") not in ("pk", queryset.model._meta.pk.name):
             ordering = [*ordering, "-pk"]
         return ordering
 
@@ -121,6 +123,10 @@ class ListPagination(BasePagination):
                 parsed.append(field.to_python(raw))
             except Exception:
                 raise InvalidInput("Invalid cursor", code="invalid_cursor") from None
+        # The leading column bounds the scan as a plain range (index-friendly); the OR below
+        # then resolves ties on it by the following columns.
+        lead = ordering[0].lstrip("-")
+        bound = Q(**{f"{lead}__{'lte' if ordering[0].startswith('-') else 'gte'}": parsed[0]})
         condition = Q()
         for i, order in enumerate(ordering):
             name = order.lstrip("-")
@@ -129,7 +135,7 @@ class ListPagination(BasePagination):
             for j in range(i):
                 step &= Q(**{ordering[j].lstrip("-"): parsed[j]})
             condition |= step
-        return condition
+        return bound & condition if len(ordering) > 1 else condition
 
     # --- responses --------------------------------------------------------------------------
 

@@ -7,15 +7,19 @@ Never a read-modify-write, so the limit holds however many processes serve reque
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
 from rest_framework.throttling import BaseThrottle
 
+from j1msky.api.errors import ServiceUnavailable
 from j1msky.models import RateCounter
+
+logger = logging.getLogger(__name__)
 
 HOUR = 3600
 
@@ -38,11 +42,26 @@ class Hit:
         return max(int(self.reset_at - now), 1)
 
 
-@cache
-def _redis():
-    import redis
+_redis_lock = threading.Lock()
+_redis_client = None
 
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+def _redis():
+    """One client (and connection pool) per process, created once even under concurrent first use.
+
+    A client built twice and dropped closes its pool when collected, which breaks the
+    connections the other threads are using; hence the lock.
+    """
+    global _redis_client
+    if _redis_client is None:
+        with _redis_lock:
+            if _redis_client is None:
+                import redis
+
+                _redis_client = redis.Redis.from_url(
+                    settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
+                )
+    return _redis_client
 
 
 def _window(now: float, seconds: int) -> tuple[int, int]:
@@ -57,11 +76,17 @@ def counter_hit(
     now = time.time() if now is None else now
     start, end = _window(now, window_seconds)
     if settings.REDIS_URL:
+        import redis
+
         name = f"j1msky:rl:{key}:{start}"
-        pipe = _redis().pipeline(transaction=True)
-        pipe.incr(name)
-        pipe.expireat(name, end + 60)
-        count, _ = pipe.execute()
+        try:
+            pipe = _redis().pipeline(transaction=True)
+            pipe.incr(name)
+            pipe.expireat(name, end + 60)
+            count, _ = pipe.execute()
+        except redis.RedisError as exc:
+            logger.error("rate-limit counter store unavailable: %s", exc)
+            raise ServiceUnavailable("Rate-limit store unavailable") from exc
         return int(count), end
     table = RateCounter._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -81,7 +106,13 @@ def counter_peek(
     now = time.time() if now is None else now
     start, end = _window(now, window_seconds)
     if settings.REDIS_URL:
-        value = _redis().get(f"j1msky:rl:{key}:{start}")
+        import redis
+
+        try:
+            value = _redis().get(f"j1msky:rl:{key}:{start}")
+        except redis.RedisError as exc:
+            logger.error("rate-limit counter store unavailable: %s", exc)
+            raise ServiceUnavailable("Rate-limit store unavailable") from exc
         return int(value or 0), end
     row = RateCounter.objects.filter(key=key, window_start=start).values_list("count", flat=True)
     return int(row.first() or 0), end

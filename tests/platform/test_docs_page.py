@@ -5,7 +5,11 @@ import pytest
 from tests.browser import dump_dom
 from tests.processes import gunicorn_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_api_docs_page_renders_every_operation_from_our_own_static_files():

@@ -97,7 +97,7 @@ def _fingerprint(payload):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
     client = make_client(["admin:write", "agents:read"])
     payload = json.dumps({"name": "raced", "scopes": ["agents:read"]})

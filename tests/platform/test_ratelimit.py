@@ -94,7 +94,7 @@ def test_failed_authentications_lock_the_ip_out(make_client, settings):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_2l_concurrent_requests_across_two_servers_admit_exactly_l(make_client):
     limit = 40
     client = make_client(["admin:write"])
@@ -124,3 +124,21 @@ def test_2l_concurrent_requests_across_two_servers_admit_exactly_l(make_client):
         int(r.headers["X-RateLimit-Remaining"]) for r in responses if r.status_code == 200
     )
     assert remaining == list(range(limit))
+
+
+def test_a_down_counter_store_is_503_for_keyed_requests_and_never_500(
+    make_client, anon_client, settings, monkeypatch
+):
+    import redis
+
+    from j1msky.api import ratelimit
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    monkeypatch.setattr(ratelimit, "_redis_client", redis.Redis.from_url(settings.REDIS_URL))
+    client = make_client(["admin:write"])
+    response = client.get("/api/keys")
+    assert response.status_code == 503
+    assert response.json()["error"]["type"] == "service_unavailable"
+    health = anon_client.get("/api/health")  # the per-IP guard fails open; health reports
+    assert health.status_code == 200
+    assert health.json()["checks"]["broker"]["ok"] is False

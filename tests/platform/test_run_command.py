@@ -11,7 +11,7 @@ import pytest
 
 from tests.processes import PYTHON, ROOT, free_port, subprocess_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_up_runs_web_worker_and_beat_until_ctrl_c(tmp_path):

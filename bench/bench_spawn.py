@@ -1,0 +1,123 @@
+"""Spawn throughput and latency, pickup time, and runs per worker process.
+
+Measured in one run, on one database, next to a bare DRF create endpoint (validate, INSERT one
+row, serialize; no auth, no admission) served by the same gunicorn:
+
+- spawn requests per second and p50/p99 latency (8 concurrent clients, 2 web processes);
+- spawn-to-`running` pickup time with an idle worker;
+- completed runs per second per worker process against a zero-latency fake provider.
+
+    .venv/bin/python bench/bench_spawn.py            # SQLite + filesystem broker
+    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/bench_spawn.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import backend, bootstrap, summary
+
+REQUESTS = 300
+CLIENTS = 8
+PICKUPS = 20
+
+
+def hammer(http, path: str, body: bytes) -> tuple[float, list[float], list[int]]:
+    def one(_):
+        start = time.perf_counter()
+        response = http.post(path, content=body)
+        return time.perf_counter() - start, response.status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        results = list(pool.map(one, range(REQUESTS)))
+    elapsed = time.perf_counter() - start
+    return REQUESTS / elapsed, [r[0] for r in results], [r[1] for r in results]
+
+
+def main() -> None:
+    env = bootstrap("spawn")
+    import httpx
+    from django.contrib.auth import get_user_model
+
+    from agents.models import Agent, Provider
+    from security.services import api_key_create
+    from tests.fakeprovider import fake_provider_server
+    from tests.processes import celery_worker, gunicorn_server, wait_for
+
+    owner = get_user_model().objects.create_user("bench")
+    _, secret = api_key_create(
+        owner=owner,
+        name="bench",
+        scopes=["agents:read", "agents:write"],
+        max_concurrent_agents=100_000,
+    )
+    Provider.objects.update(hourly_limit=1_000_000)
+    env["J1MSKY_DAILY_BUDGET"] = "1000000"
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    spawn_body = json.dumps({"task": "Write a haiku about queues", "model": "k2p5"}).encode()
+    bare_body = json.dumps({"event": "bench", "details": {"task": "x"}}).encode()
+
+    with fake_provider_server() as fake:
+        for name in ("KIMI", "MINIMAX", "OPENAI"):
+            env[f"J1MSKY_{name}_API_KEY"] = "sk-bench"
+            env[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
+        env["J1MSKY_ANTHROPIC_API_KEY"] = "sk-bench"
+        env["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
+        env["J1MSKY_WORKER_HEARTBEAT_SECONDS"] = "2"
+
+        print(
+            f"spawn benchmark on {backend()}: {REQUESTS} requests, {CLIENTS} clients, "
+            "gunicorn 2 workers x 4 threads"
+        )
+        with (
+            gunicorn_server(workers=2, threads=4, env=env) as base,
+            httpx.Client(base_url=base, headers=headers, timeout=60) as http,
+        ):
+            hammer(http, "/bench/bare-create", bare_body)  # warm up both paths
+            bare_rps, bare_lat, bare_codes = hammer(http, "/bench/bare-create", bare_body)
+            spawn_rps, spawn_lat, spawn_codes = hammer(http, "/api/spawn", spawn_body)
+            assert set(bare_codes) == {201}, set(bare_codes)
+            assert set(spawn_codes) == {201}, set(spawn_codes)
+            print(f"  bare DRF create (floor)  {bare_rps:8.1f} req/s  {summary(bare_lat)}")
+            print(f"  POST /api/spawn          {spawn_rps:8.1f} req/s  {summary(spawn_lat)}")
+            print(f"  spawn / bare: throughput {spawn_rps / bare_rps:.2f}x")
+
+            waiting = Agent.objects.filter(status="spawning").count()
+            with celery_worker(env=env, concurrency=1, name="bench") as _worker:
+                start = time.perf_counter()
+                wait_for(
+                    lambda: not Agent.objects.filter(status__in=["spawning", "running"]).exists(),
+                    timeout=600,
+                    interval=0.05,
+                    message="the queue to drain",
+                )
+                drained = time.perf_counter() - start
+                failed = Agent.objects.exclude(status="completed").count()
+                print(
+                    f"  completed runs, 1 worker process: {waiting / drained:8.1f} runs/s "
+                    f"({waiting} runs in {drained:.1f} s, {failed} not completed)"
+                )
+
+                pickups = []
+                for _ in range(PICKUPS):
+                    agent_id = http.post("/api/spawn", content=spawn_body).json()["agent_id"]
+                    wait_for(
+                        lambda agent_id=agent_id: Agent.objects.filter(
+                            pk=agent_id, status="completed"
+                        ).exists(),
+                        timeout=60,
+                        interval=0.02,
+                    )
+                    agent = Agent.objects.get(pk=agent_id)
+                    pickups.append((agent.started_at - agent.created_at).total_seconds())
+                print(f"  spawn-to-running pickup, idle worker: {summary(pickups)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Shared set-up for benchmarks: a throwaway database on the backend the environment names.
+
+SQLite (default): a temporary J1MSKY_DATA_DIR. PostgreSQL (DATABASE_URL set): a database named
+`j1msky_bench_<name>` created on the same server and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bootstrap(name: str) -> dict[str, str]:
+    """Point this process at a fresh benchmark database, migrate it; return the child env."""
+    data_dir = tempfile.mkdtemp(prefix=f"j1msky-bench-{name}-")
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    os.environ["J1MSKY_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ.pop("J1MSKY_SQLITE_PATH", None)
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        import psycopg
+
+        parts = urlsplit(url)
+        db_name = f"j1msky_bench_{name}"
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+
+        def drop():
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+        atexit.register(drop)
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{db_name}"))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    env = os.environ.copy()
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def backend() -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    broker = "redis" if settings.REDIS_URL else "filesystem"
+    return f"{connection.vendor} + {broker} broker"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(samples: list[float]) -> str:
+    p50, p99 = percentile(samples, 50) * 1000, percentile(samples, 99) * 1000
+    return f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  mean {statistics.fmean(samples) * 1000:7.2f} ms"
