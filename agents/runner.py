@@ -99,6 +99,20 @@ def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: boo
     )
 
 
+def _slot_take(ctx: RunContext, alias: ModelAlias) -> None:
+    """A retry or run-time fallback takes another window slot, waiting for the next window
+    when the timeout allows (semantics §7.7); otherwise the step fails provider_rate_limited."""
+    while True:
+        try:
+            window_take(provider=alias.provider_id)
+            return
+        except ProviderRateLimited as exc:
+            wait = exc.extra.get("retry_after", 1)
+            if wait >= ctx.remaining() or ctx.cancel_requested():
+                raise StepFailed("provider_rate_limited", exc.message) from exc
+            time.sleep(min(wait, 5))
+
+
 def _call(
     ctx: RunContext,
     alias: ModelAlias,
@@ -115,14 +129,7 @@ def _call(
 
     def attempt() -> CompletionResult:
         if calls["n"] > 0 or not slot_taken:
-            try:
-                window_take(provider=alias.provider_id)
-            except ProviderRateLimited as exc:
-                wait = exc.extra.get("retry_after", 1)
-                if wait >= ctx.remaining():
-                    raise StepFailed("provider_rate_limited", exc.message) from exc
-                time.sleep(wait)
-                window_take(provider=alias.provider_id)
+            _slot_take(ctx, alias)
         calls["n"] += 1
         if not breaker_take(alias.provider_id):
             raise StepFailed("provider_unavailable", f"{alias.provider_id} circuit breaker is open")

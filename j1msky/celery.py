@@ -26,6 +26,14 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
     def start(self, worker):
         from django.conf import settings
 
+        from agents.catalogue import simulated_providers
+
+        simulated = simulated_providers()
+        if simulated:
+            logger.warning(
+                "providers without an API key run on the SIMULATED backend (no real calls): %s",
+                ", ".join(simulated),
+            )
         self._beat(worker)
         self.tref = worker.timer.call_repeatedly(
             settings.J1MSKY_WORKER_HEARTBEAT_SECONDS, self._beat, (worker,), priority=10

@@ -304,3 +304,18 @@ def test_codex_sends_max_completion_tokens(writer, live_providers, run_waiting):
     body = live_providers.last_request.body
     assert body["model"] == "gpt-5-codex"
     assert body["max_completion_tokens"] == 777 and "max_tokens" not in body
+
+
+def test_a_retry_with_the_window_full_fails_the_step_provider_rate_limited(
+    writer, live_providers, run_waiting
+):
+    from agents.models import Provider
+
+    live_providers.enqueue(status(503))
+    agent_id = spawn(writer, model="k2p5", fallback=False, timeout=10).json()["agent_id"]
+    Provider.objects.filter(pk="kimi-coding").update(hourly_limit=1)  # admission took the slot
+    run_waiting()
+    detail = writer.get(f"/api/agent/{agent_id}").json()
+    assert detail["status"] == "failed"
+    assert detail["error"]["type"] == "provider_rate_limited"
+    assert len(live_providers.requests) == 1

@@ -58,6 +58,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 "API keys: create more with manage.py create_api_key or POST /api/keys"
             )
+        from agents.catalogue import simulated_providers
+
+        simulated = simulated_providers()
+        if simulated:
+            self.stdout.write(
+                "SIMULATED providers (no API key set, no real calls): " + ", ".join(simulated)
+            )
         if prepare_only:
             return
         self._run(bind, web_workers, worker_concurrency)
