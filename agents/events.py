@@ -6,6 +6,8 @@ always has its event and a rolled-back one never does.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,15 +36,11 @@ EVENT_TYPES = frozenset(AGENT_EVENTS + PRICING_EVENTS)
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     """Decimals and datetimes as JSON-safe values (Decimal → number via float at the edge)."""
-    import json
-
     return json.loads(json.dumps(data, cls=_Encoder))
 
 
 class _Encoder(DjangoJSONEncoder):
     def default(self, o):
-        from decimal import Decimal
-
         if isinstance(o, Decimal):
             return float(o)
         return super().default(o)
