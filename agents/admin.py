@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from agents.models import Agent, Event, ModelAlias, Provider, Team
 from agents.services import agent_cancel
+from j1msky.api.errors import Conflict
 
 
 @admin.register(Provider)
@@ -66,11 +67,18 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected agents")
     def cancel_agents(self, request, queryset):
-        done = 0
+        done = skipped = 0
         for agent in queryset.exclude(status__in=Agent.TERMINAL):
-            agent_cancel(owner=agent.owner, agent_id=agent.agent_id, wait_seconds=0)
+            try:
+                agent_cancel(owner=agent.owner, agent_id=agent.agent_id, wait_seconds=0)
+            except Conflict:  # it ended meanwhile
+                skipped += 1
+                continue
             done += 1
-        self.message_user(request, f"Cancellation requested for {done} agent(s).", messages.INFO)
+        message = f"Cancellation requested for {done} agent(s)."
+        if skipped:
+            message += f" {skipped} had already ended."
+        self.message_user(request, message, messages.INFO)
 
 
 @admin.register(Event)

@@ -199,6 +199,11 @@ class Agent(models.Model):
     progress_tokens = models.PositiveIntegerField(
         default=0, help_text="Output tokens received so far by the running call."
     )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life from the process running it; a stale one means it died.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

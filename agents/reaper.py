@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import Agent
@@ -18,15 +19,17 @@ REQUEUE_AFTER = timedelta(minutes=5)
 
 
 def agents_reap(*, now=None) -> int:
-    """Fail running agents whose worker stopped heartbeating; re-enqueue long-waiting ones."""
+    """Fail running agents whose worker or run stopped heartbeating; re-enqueue old waiting ones."""
     now = now or timezone.now()
     live = {
         f"{h}#{pid}"
         for h, pid in worker_heartbeat_live_list(now=now).values_list("hostname", "pid")
     }
     grace = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
-    lost = Agent.objects.filter(status=Agent.Status.RUNNING, started_at__lt=grace).exclude(
-        worker__in=live
+    # Lost: its worker stopped heartbeating, or the process running it did (a pool process that
+    # died while the worker's main process lives on).
+    lost = Agent.objects.filter(status=Agent.Status.RUNNING, started_at__lt=grace).filter(
+        ~Q(worker__in=live) | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=grace)
     )
     reaped = 0
     for agent in lost.select_related("reservation"):
@@ -38,7 +41,7 @@ def agents_reap(*, now=None) -> int:
         ):
             reaped += 1
             logger.warning("agent %s failed: worker %s lost", agent.agent_id, agent.worker)
-    # Open budget reservations whose lease lapsed are released by billing's own beat job.
+    # Billing's own beat job releases lapsed reservations, asking agent_live_ids which still count.
     waiting = Agent.objects.filter(
         status=Agent.Status.SPAWNING, created_at__lt=now - REQUEUE_AFTER
     ).values_list("agent_id", flat=True)[:100]

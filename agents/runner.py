@@ -6,12 +6,15 @@ provider used), so the settled cost is the ledger's sum and a retried task never
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from agents.catalogue import breaker_report, breaker_take, fallback_chain, provider_adapter
@@ -22,10 +25,9 @@ from agents.providers import (
     ProviderError,
     call_with_retries,
 )
-from agents.services import REVIEW_PROMPT, agent_finish
+from agents.services import REVIEW_PROMPT, agent_finish, agent_heartbeat
 from billing.errors import ProviderRateLimited
-from billing.models import Reservation
-from billing.services import ledger_record, reservation_renew, window_take
+from billing.services import ledger_record, window_take
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +78,6 @@ class RunContext:
         Agent.objects.filter(agent_id=self.agent.agent_id).update(
             progress_tokens=base_tokens + output_tokens
         )
-        if self.agent.reservation_id:
-            reservation_renew(
-                reservation=Reservation(pk=self.agent.reservation_id),
-                lease_seconds=settings.J1MSKY_RESERVATION_LEASE_SECONDS,
-            )
 
 
 def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
@@ -107,10 +104,16 @@ def _slot_take(ctx: RunContext, alias: ModelAlias) -> None:
             window_take(provider=alias.provider_id)
             return
         except ProviderRateLimited as exc:
+            if ctx.cancel_requested():
+                raise Cancelled() from exc
             wait = exc.extra.get("retry_after", 1)
-            if wait >= ctx.remaining() or ctx.cancel_requested():
+            if wait >= ctx.remaining():
                 raise StepFailed("provider_rate_limited", exc.message) from exc
-            time.sleep(min(wait, 5))
+            deadline = time.monotonic() + min(wait, 5)
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                if ctx.cancel_requested():
+                    raise Cancelled() from exc
 
 
 def _call(
@@ -277,10 +280,45 @@ def _mark_step(agent: Agent, steps: list[dict], status: str) -> None:
         Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
 
 
+@contextlib.contextmanager
+def run_heartbeat(agent: Agent) -> Iterator[None]:
+    """While the block runs, a thread of this process stamps the run's heartbeat and renews its
+    reservation's lease every `J1MSKY_WORKER_HEARTBEAT_SECONDS`.
+
+    It dies with the process, so the reaper can tell a run whose pool process died from one that
+    is only slow, even when the worker's main process lives on. A run inside the caller's open
+    transaction (in-process tests) gets no thread: no other connection could see the run.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.J1MSKY_WORKER_HEARTBEAT_SECONDS):
+                try:
+                    if not agent_heartbeat(agent=agent):
+                        return
+                except Exception:
+                    logger.exception("heartbeat of agent %s failed", agent.agent_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{agent.agent_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def agent_run_safely(*, agent: Agent) -> None:
     """Whatever happens, the agent ends terminal: an unexpected error fails it, logged."""
     try:
-        agent_run(agent=agent)
+        with run_heartbeat(agent):
+            agent_run(agent=agent)
     except Exception as exc:
         logger.exception("agent %s crashed", agent.agent_id)
         close_old_connections()

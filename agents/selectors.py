@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -31,6 +32,21 @@ def agent_list(*, owner) -> QuerySet[Agent]:
 
 def agent_active_list(*, owner) -> QuerySet[Agent]:
     return agent_list(owner=owner).filter(status__in=[Agent.Status.SPAWNING, Agent.Status.RUNNING])
+
+
+def agent_live_ids(agent_ids: list[str], *, now=None) -> set[str]:
+    """The agents that still need their budget reservation: waiting in the queue, or running
+    with a fresh heartbeat from the process that runs them."""
+    now = now or timezone.now()
+    fresh = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
+    return set(
+        Agent.objects.filter(agent_id__in=agent_ids)
+        .filter(
+            Q(status=Agent.Status.SPAWNING)
+            | Q(status=Agent.Status.RUNNING, heartbeat_at__gte=fresh)
+        )
+        .values_list("agent_id", flat=True)
+    )
 
 
 def event_list(*, owner) -> QuerySet[Event]:

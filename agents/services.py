@@ -23,7 +23,12 @@ from agents.events import event_emit
 from agents.models import Agent, KeyConcurrency, ModelAlias, Team
 from billing.errors import ProviderRateLimited
 from billing.models import Reservation
-from billing.services import admission_reserve, budget_release, budget_settle
+from billing.services import (
+    admission_reserve,
+    budget_release,
+    budget_settle,
+    reservation_renew,
+)
 from j1msky.api.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from security.models import ApiKey
 from security.services import audit_record
@@ -285,21 +290,46 @@ def agent_spawn(
 
 def agent_claim(*, agent_id: str, worker: str) -> Agent | None:
     """spawning → running by compare-and-set; None when another worker has it or it ended."""
+    now = timezone.now()
     with transaction.atomic():
         claimed = Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
-            status=Agent.Status.RUNNING, started_at=timezone.now(), worker=worker
+            status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
         )
         if not claimed:
             return None
         agent = Agent.objects.select_related("model__provider", "team", "reservation").get(
             agent_id=agent_id
         )
+        _lease_renew(agent, now=now)
         event_emit(
             type="agent.running",
             agent=agent,
             data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
         )
     return agent
+
+
+def _lease_renew(agent: Agent, *, now) -> None:
+    if agent.reservation_id:
+        reservation_renew(
+            reservation=Reservation(pk=agent.reservation_id),
+            lease_seconds=settings.J1MSKY_RESERVATION_LEASE_SECONDS,
+            now=now,
+        )
+
+
+def agent_heartbeat(*, agent: Agent) -> bool:
+    """The process running `agent` is alive: stamp the run and extend its reservation's lease.
+
+    False once the run is no longer `running` (finished, or reaped as lost).
+    """
+    now = timezone.now()
+    alive = Agent.objects.filter(agent_id=agent.agent_id, status=Agent.Status.RUNNING).update(
+        heartbeat_at=now
+    )
+    if alive:
+        _lease_renew(agent, now=now)
+    return bool(alive)
 
 
 def agent_next_waiting_ids(*, limit: int = 5) -> list[str]:

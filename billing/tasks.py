@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from billing.services import reservation_reap
 
@@ -12,7 +13,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="billing.tasks.reservation_reap", soft_time_limit=50, time_limit=55)
 def reservation_reap_task() -> int:
     """Each minute: release reservations whose holder stopped renewing its lease."""
-    released = reservation_reap()
+    released = reservation_reap(lease_seconds=settings.J1MSKY_RESERVATION_LEASE_SECONDS)
     if released:
         logger.info("released %d reservation(s) with expired leases", released)
     return released

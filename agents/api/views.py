@@ -1,3 +1,4 @@
+import time
 from decimal import Decimal
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from agents.models import Agent
 from agents.selectors import agent_active_list, agent_list, event_list, owner_cost_today
 from agents.services import agent_cancel, agent_get, agent_spawn
 from j1msky.api.errors import DomainError, envelope
+from j1msky.api.ratelimit import key_rate_hit
 from j1msky.api.views import ApiView, ListApiView
 from security.net import client_ip
 
@@ -113,10 +115,19 @@ class SpawnBatchView(ApiView):
     def post(self, request):
         params = SpawnBatchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        results = [self._one(request, item) for item in params.validated_data["agents"]]
+        results = [
+            self._one(request, item, first=index == 0)
+            for index, item in enumerate(params.validated_data["agents"])
+        ]
         return Response({"success": True, "results": results})
 
-    def _one(self, request, item: dict) -> dict:
+    def _one(self, request, item: dict, *, first: bool) -> dict:
+        # Each item is one spawn against the key's spawn limit; the throttle counted the first.
+        if not first:
+            hit = key_rate_hit(request, self.rate_class)
+            if not hit.allowed:
+                retry_after = hit.retry_after(time.time())
+                return envelope(429, "rate_limited", "Rate limit exceeded", retry_after=retry_after)
         serializer_class = SpawnTeamSerializer if "team" in item else SpawnSerializer
         params = serializer_class(data=item)
         try:
@@ -183,6 +194,8 @@ class AgentActiveView(ApiView):
 class AgentDetailView(ApiView):
     required_scope = {"GET": "agents:read", "DELETE": "agents:write"}
     rate_class = {"GET": "agent_read"}
+    # Cancel commits its own steps, then waits for the worker: no transaction held meanwhile.
+    idempotency_atomic = False
 
     @extend_schema(summary="Get an agent", parameters=[AGENT_ID], responses=AgentDetailSerializer)
     def get(self, request, agent_id: str):

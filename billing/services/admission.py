@@ -332,11 +332,39 @@ def reservation_renew(
     return bool(open_.update(lease_expires_at=now + timedelta(seconds=lease_seconds)))
 
 
-def reservation_reap(*, now: datetime | None = None, batch: int = REAP_BATCH) -> int:
+# Holders that can vouch for themselves: `prefix → alive(ids) → the ids still alive`.
+_holder_checks: dict[str, Callable[[list[str]], set[str]]] = {}
+
+
+def reservation_holders_register(prefix: str, alive: Callable[[list[str]], set[str]]) -> None:
+    """Let the owner of holders named `prefix…` say which are alive though their lease lapsed.
+
+    A reservation held by a live holder (an agent still waiting in the queue, say) is renewed by
+    the reaper instead of released, so a long queue never gives its reserved money back early.
+    """
+    _holder_checks[prefix] = alive
+
+
+def _holders_alive(holders: list[str]) -> set[str]:
+    alive: set[str] = set()
+    for prefix, check in _holder_checks.items():
+        ids = [h[len(prefix) :] for h in holders if h.startswith(prefix)]
+        if ids:
+            alive |= {prefix + i for i in check(ids)}
+    return alive
+
+
+def reservation_reap(
+    *,
+    now: datetime | None = None,
+    batch: int = REAP_BATCH,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+) -> int:
     """Release open reservations whose lease expired (their holder died); how many were released.
 
-    Each release is its own compare-and-set transaction, so concurrent reapers, a late settle or
-    a renewal racing the reaper all resolve to exactly one outcome.
+    A lapsed reservation whose holder's owner says it is alive gets a new lease instead. Each
+    release is its own compare-and-set transaction, so concurrent reapers, a late settle or a
+    renewal racing the reaper all resolve to exactly one outcome.
     """
     now = now or timezone.now()
     expired = list(
@@ -344,8 +372,16 @@ def reservation_reap(*, now: datetime | None = None, batch: int = REAP_BATCH) ->
         .order_by("lease_expires_at", "pk")
         .values_list("pk", "holder")[:batch]
     )
+    alive = _holders_alive([holder for _, holder in expired])
+    if alive:
+        Reservation.objects.filter(
+            pk__in=[pk for pk, holder in expired if holder in alive],
+            state=Reservation.State.OPEN,
+        ).update(lease_expires_at=now + timedelta(seconds=lease_seconds))
     released = 0
     for pk, holder in expired:
+        if holder in alive:
+            continue
         with transaction.atomic():
             closed = _reservation_close(
                 reservation_id=pk,

@@ -145,6 +145,17 @@ def rate_headers(hit: Hit, now: float) -> dict[str, str]:
     }
 
 
+def key_rate_hit(request, rate_class: str) -> Hit:
+    """Count one request of `rate_class` against the caller's key; the response carries the
+    rate headers of the latest hit."""
+    limit = settings.J1MSKY_RATE_LIMITS.get(rate_class, settings.J1MSKY_RATE_LIMITS["default"])
+    now = time.time()
+    count, reset_at = counter_hit(f"key:{request.auth.key_id}:{rate_class}", now=now)
+    hit = Hit(count=count, limit=limit, reset_at=reset_at)
+    request._request._extra_response_headers = rate_headers(hit, now)
+    return hit
+
+
 class KeyRateThrottle(BaseThrottle):
     """Counts every authenticated request against its key's hourly limit for the endpoint class."""
 
@@ -152,14 +163,8 @@ class KeyRateThrottle(BaseThrottle):
         self.hit = None
         if request.auth is None:
             return True
-        rate_class = rate_class_for(view, request.method)
-        limit = settings.J1MSKY_RATE_LIMITS.get(rate_class, settings.J1MSKY_RATE_LIMITS["default"])
-        now = time.time()
-        count, reset_at = counter_hit(f"key:{request.auth.key_id}:{rate_class}", now=now)
-        self.hit = Hit(count=count, limit=limit, reset_at=reset_at)
-        self.now = now
-        request._request._extra_response_headers = rate_headers(self.hit, now)
+        self.hit = key_rate_hit(request, rate_class_for(view, request.method))
         return self.hit.allowed
 
     def wait(self) -> float | None:
-        return self.hit.retry_after(self.now) if self.hit else None
+        return self.hit.retry_after(time.time()) if self.hit else None

@@ -108,6 +108,32 @@ def test_killed_worker_leaves_no_agent_running_and_no_double_charge(writer, live
     assert day.spent_micros == charged == 0
 
 
+def test_a_killed_pool_process_is_reaped_though_its_worker_lives(writer, live_providers, settings):
+    """The worker's main process outlives its pool child: the run's own heartbeat tells."""
+    import psutil
+
+    from agents.models import KeyConcurrency
+    from j1msky.selectors import worker_heartbeat_live_list
+
+    settings.J1MSKY_WORKER_LOST_AFTER_SECONDS = 4
+    live_providers.enqueue(slow("d" * 4000, chunk_delay=0.05), ok("never reached"))
+    with celery_worker(env=subprocess_env(**provider_env(live_providers)), concurrency=1) as worker:
+        agent_id = writer.post(
+            "/api/spawn", {"task": "orphaned", "model": "k2p5"}, format="json"
+        ).json()["agent_id"]
+        wait_for(lambda: live_providers.requests and live_providers.last_request.chunks_sent > 3)
+        (child,) = psutil.Process(worker.pid).children()
+        child.kill()
+        reaped = wait_for(lambda: agents_reap(), timeout=30, message="the run reaped")
+        assert worker_heartbeat_live_list().filter(hostname=worker.hostname).exists()
+    assert reaped == 1
+    agent = Agent.objects.get(pk=agent_id)
+    assert (agent.status, agent.error_type) == ("failed", "worker_lost")
+    assert len(live_providers.requests) == 1
+    assert KeyConcurrency.objects.get(api_key=writer.key).active == 0
+    assert BudgetDay.objects.get().reserved_micros == 0
+
+
 def test_200_concurrent_spawns_admit_exactly_the_budget(make_client):
     n = 37
     client = make_client(["agents:write"], max_concurrent_agents=1000)
