@@ -1,12 +1,10 @@
-import django_filters
-
 from agents.models import Agent, Event
-from j1msky.api.filtering import ListFilterSet
+from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 
 
 class AgentFilterSet(ListFilterSet):
-    created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Agent

@@ -32,6 +32,11 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def idempotency_path(path: str) -> str:
+    """`/api/v1/…` and `/api/…` are one route, so one scope."""
+    return "/api/" + path.removeprefix("/api/v1/") if path.startswith("/api/v1/") else path
+
+
 def fingerprint(*, body: Any, query: str) -> str:
     canonical = json.dumps(
         {"body": _canonical(body), "query": query},
@@ -75,12 +80,18 @@ def idempotency_claim(*, owner, method: str, path: str, key: str, fp: str) -> Cl
             details={"Idempotency-Key": [f"1-{MAX_KEY_LENGTH} characters"]},
         )
     now = timezone.now()
-    scope = {"owner": owner, "method": method, "path": path, "key": key}
+    scope = {
+        "owner": owner,
+        "method": method,
+        "path_hash": IdempotencyRecord.hash_path(path),
+        "key": key,
+    }
     for _ in range(3):
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
                     **scope,
+                    path=path,
                     fingerprint=fp,
                     claimed_at=now,
                     expires_at=now + timedelta(hours=settings.J1MSKY_IDEMPOTENCY_TTL_HOURS),

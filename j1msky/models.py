@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -17,7 +19,10 @@ class WorkerHeartbeat(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """One Idempotency-Key claim (semantics §4), unique per (owner, method, path, key)."""
+    """One Idempotency-Key claim (semantics §4), unique per (owner, method, path, key).
+
+    The path may be any length, so the unique scope holds its SHA-256 (`path_hash`).
+    """
 
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress"
@@ -25,7 +30,8 @@ class IdempotencyRecord(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     method = models.CharField(max_length=8)
-    path = models.CharField(max_length=255)
+    path = models.TextField()
+    path_hash = models.CharField(max_length=64)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
@@ -38,12 +44,16 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "method", "path", "key"], name="idempotency_unique_scope"
+                fields=["owner", "method", "path_hash", "key"], name="idempotency_unique_scope"
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.key}"
+
+    @staticmethod
+    def hash_path(path: str) -> str:
+        return hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class RateCounter(models.Model):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "j1msky.api.middleware.RequestIdMiddleware",
+    "j1msky.api.middleware.NulGuardMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
     "security.middleware.IpGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -247,9 +248,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["j1msky.api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["j1msky.api.ratelimit.KeyRateThrottle"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "j1msky.api.parsers.JSONParser",
+        "j1msky.api.parsers.FormParser",
+        "j1msky.api.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "j1msky.api.pagination.ListPagination",

@@ -1,12 +1,10 @@
-import django_filters
-
-from j1msky.api.filtering import ListFilterSet
+from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 from security.models import ApiKey
 
 
 class ApiKeyFilterSet(ListFilterSet):
-    created_after = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = ApiKey

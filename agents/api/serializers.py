@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent, Event
+from j1msky.api.parsers import BadText, json_loads
 
 TASK_MAX = 2000
 
@@ -16,7 +17,9 @@ class JSONObjectField(serializers.JSONField):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = json_loads(data)
+            except BadText as exc:
+                raise serializers.ValidationError(str(exc)) from None
             except ValueError:
                 self.fail("invalid")
         if not isinstance(data, dict):
@@ -72,7 +75,9 @@ class SpawnBatchSerializer(serializers.Serializer):
         raw = data.get("agents") if hasattr(data, "get") else None
         if isinstance(raw, str):
             try:
-                data = {"agents": json.loads(raw)}
+                data = {"agents": json_loads(raw)}
+            except BadText as exc:
+                raise serializers.ValidationError({"agents": [str(exc)]}) from None
             except ValueError:
                 raise serializers.ValidationError({"agents": ["Must be a JSON array"]}) from None
         return super().to_internal_value(data)

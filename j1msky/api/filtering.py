@@ -9,14 +9,17 @@ the same. django-filter does the parsing and the query.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from typing import Any, ClassVar
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework.filters import BaseFilterBackend
 
 from j1msky.api.errors import InvalidInput
+from j1msky.api.parsers import BadText, json_loads
 
 OPERATORS: dict[str, tuple[str, bool]] = {
     # our operator -> (django lookup, exclude)
@@ -36,6 +39,32 @@ OPERATORS: dict[str, tuple[str, bool]] = {
 RESERVED_PARAMS = frozenset({"limit", "offset", "cursor", "sort", "filter", "format"})
 
 
+class UtcDateTimeField(forms.DateTimeField):
+    """A date and time as UTC; one that UTC cannot hold (before year 1 or after 9999 once the
+    offset is applied, e.g. `9999-12-31T23:59:59-05:00`) is invalid, not a database error."""
+
+    default_error_messages = {
+        "out_of_range": "Date and time out of range: must fall between years 1 and 9999 in UTC"
+    }
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range"
+            ) from None
+
+
+class DateTimeFilter(django_filters.DateTimeFilter):
+    """The datetime filter for every list (`created_after`, `created_at_gt`, …)."""
+
+    field_class = UtcDateTimeField
+
+
 class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
@@ -53,7 +82,7 @@ def _filter_for(model_field: models.Field, field_name: str, op: str) -> django_f
     if op in ("contains", "starts_with", "ends_with"):
         return django_filters.CharFilter(**kwargs)
     if isinstance(model_field, models.DateTimeField):
-        return django_filters.DateTimeFilter(**kwargs)
+        return DateTimeFilter(**kwargs)
     if isinstance(model_field, models.DateField):
         return django_filters.DateFilter(**kwargs)
     if numeric:
@@ -163,7 +192,13 @@ class ListFilterBackend(BaseFilterBackend):
         if raw is None:
             return data
         try:
-            parsed = json.loads(raw)
+            parsed = json_loads(raw)
+        except BadText as exc:
+            raise InvalidInput(
+                f"Invalid filter: {exc}",
+                code="invalid_filter",
+                details={"filter": [str(exc)]},
+            ) from None
         except ValueError:
             raise InvalidInput(
                 "The filter parameter must be a JSON object",

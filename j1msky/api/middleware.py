@@ -1,4 +1,4 @@
-"""Request ids, API version headers and the body-size guard."""
+"""Request ids, API version headers, the NUL guard and the body-size guard."""
 
 import re
 import secrets
@@ -36,6 +36,45 @@ class RequestIdMiddleware:
         for name, value in getattr(request, "_extra_response_headers", {}).items():
             response.setdefault(name, value)
         return response
+
+
+def _header_name(meta_key: str) -> str:
+    name = meta_key.removeprefix("HTTP_")
+    return "-".join(part.capitalize() for part in name.split("_")).replace("\x00", "\\x00")
+
+
+def _refuse(status: int, code: str, message: str, details=None) -> JsonResponse:
+    return JsonResponse(
+        envelope(status, code, message, details),
+        status=status,
+        json_dumps_params={"separators": (",", ":")},
+    )
+
+
+class NulGuardMiddleware:
+    """Refuse a NUL character in the path (404: no resource is named with one), in a query
+    parameter (400 naming it) or in a header (400). Nothing may hold a NUL, and PostgreSQL
+    refuses it in text, so it never reaches a lookup, a filter or a stored field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return _refuse(404, "not_found", "Not found")
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                name = key.replace("\x00", "\\x00")
+                message = f"Query parameter '{name}' must not contain NUL characters"
+                details = {name: ["Must not contain NUL characters"]}
+                return _refuse(400, "validation_error", message, details)
+        for key, value in request.META.items():
+            if not (key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
+                continue
+            if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+                message = f"Header '{_header_name(key)}' must not contain NUL characters"
+                return _refuse(400, "bad_request", message)
+        return self.get_response(request)
 
 
 class BodySizeMiddleware:

@@ -58,6 +58,8 @@ def _resolve(obj: Any, path: str) -> Any:
 class ListPagination(BasePagination):
     default_limit = 20
     max_limit = 100
+    # Far past any list's end, and far inside what the databases take for OFFSET (2^63 - 1).
+    max_offset = 10**9
 
     # --- paging -----------------------------------------------------------------------------
 
@@ -68,7 +70,7 @@ class ListPagination(BasePagination):
             self.mode = "cursor"
             return self._cursor_page(queryset, request)
         self.mode = "offset"
-        self.offset = _int_param(request, "offset", 0, 0, None)
+        self.offset = _int_param(request, "offset", 0, 0, self.max_offset)
         self.total = queryset.count()
         return list(queryset[self.offset : self.offset + self.limit])
 
@@ -225,8 +227,8 @@ class ListPagination(BasePagination):
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "description": "Rows to skip (offset mode).",
-                "schema": {"type": "integer", "minimum": 0},
+                "description": f"Rows to skip (offset mode), 0-{self.max_offset}.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
             },
             {
                 "name": "cursor",

@@ -2,6 +2,8 @@
 
 `required_scope` is a scope name, `PUBLIC`, or a dict from HTTP method to either. A view that
 declares nothing is refused (fail closed), and tests/platform/test_scopes.py walks every route.
+A method the view does not serve needs no scope: the caller (authenticated, unless the view is
+public) gets 405 from the view.
 """
 
 from __future__ import annotations
@@ -35,8 +37,25 @@ def required_scope_for(view, method: str) -> str | None:
     return declared
 
 
+def serves(view, method: str) -> bool:
+    """Whether `view` has a handler for `method` (otherwise DRF answers 405)."""
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
+
+
+def _public(view) -> bool:
+    declared = getattr(view, "required_scope", None)
+    if isinstance(declared, dict):
+        return bool(declared) and all(scope == PUBLIC for scope in declared.values())
+    return declared == PUBLIC
+
+
 class HasScope(BasePermission):
     def has_permission(self, request, view) -> bool:
+        if not serves(view, request.method):
+            if request.auth is None and not _public(view):
+                raise exceptions.NotAuthenticated("Authentication required")
+            return True
         scope = required_scope_for(view, request.method)
         if scope == PUBLIC:
             return True

@@ -1,6 +1,7 @@
 """OpenAPI: the public schema and docs views, and drf-spectacular hooks."""
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
 
 from j1msky.api.permissions import PUBLIC
 
@@ -10,9 +11,19 @@ def only_versioned_paths(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
 
 
-class SchemaView(SpectacularAPIView):
+class JsonErrorsMixin:
+    """Errors in the JSON envelope, whatever the view renders when it succeeds (YAML, HTML)."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class SchemaView(JsonErrorsMixin, SpectacularAPIView):
     required_scope = PUBLIC
 
 
-class DocsView(SpectacularSwaggerView):
+class DocsView(JsonErrorsMixin, SpectacularSwaggerView):
     required_scope = PUBLIC

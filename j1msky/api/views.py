@@ -6,6 +6,8 @@ Scope, rate class and idempotency are declared, not coded, per view:
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.db import transaction
 from rest_framework import generics
 from rest_framework.renderers import JSONRenderer
@@ -16,6 +18,7 @@ from j1msky.idempotency import (
     fingerprint,
     idempotency_claim,
     idempotency_complete,
+    idempotency_path,
     idempotency_release,
 )
 
@@ -23,7 +26,15 @@ IDEMPOTENT_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 
 class IdempotencyMixin:
-    """Runs a write with an Idempotency-Key at most once per (owner, method, path, key)."""
+    """Runs a write with an Idempotency-Key at most once per (owner, method, path, key).
+
+    A view may set `idempotency_redact` to fields whose values the stored answer must not keep
+    (a new key's secret: a replay shows them as null), and `idempotency_atomic = False` when its
+    handler commits its own steps and may wait (cancel): the answer is then stored after it.
+    """
+
+    idempotency_redact: tuple[str, ...] = ()
+    idempotency_atomic = True
 
     def dispatch(self, request, *args, **kwargs):
         self.args = args
@@ -53,29 +64,43 @@ class IdempotencyMixin:
     def _run_once(self, request, key: str, *args, **kwargs):
         fp = fingerprint(body=request.data, query=request.META.get("QUERY_STRING", ""))
         claim = idempotency_claim(
-            owner=request.user, method=request.method, path=request.path, key=key, fp=fp
+            owner=request.user,
+            method=request.method,
+            path=idempotency_path(request.path),
+            key=key,
+            fp=fp,
         )
+        atomic = transaction.atomic if self.idempotency_atomic else nullcontext
         try:
-            with transaction.atomic():
+            with atomic():
                 try:
-                    with transaction.atomic():
+                    with atomic():
                         response = self._handler(request)(request, *args, **kwargs)
                 except Exception as exc:
                     response = self.handle_exception(exc)
-                if response.status_code >= 500:
+                if response.status_code >= 500 or response.status_code == 429:
+                    # Not an answer to keep: the same key may be sent again later.
                     idempotency_release(claim=claim)
                     return response
-                body = JSONRenderer().render(getattr(response, "data", None))
-                headers = {"Content-Type": "application/json"}
-                if response.has_header("Location"):
-                    headers["Location"] = response["Location"]
                 idempotency_complete(
-                    claim=claim, status=response.status_code, body=body, headers=headers
+                    claim=claim,
+                    status=response.status_code,
+                    body=JSONRenderer().render(self._stored_data(response)),
+                    headers={
+                        "Content-Type": "application/json",
+                        **({"Location": response["Location"]} if "Location" in response else {}),
+                    },
                 )
                 return response
         except Exception:
             idempotency_release(claim=claim)
             raise
+
+    def _stored_data(self, response):
+        data = getattr(response, "data", None)
+        if self.idempotency_redact and isinstance(data, dict):
+            data = {k: None if k in self.idempotency_redact else v for k, v in data.items()}
+        return data
 
 
 class ApiView(IdempotencyMixin, APIView):

@@ -53,7 +53,11 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
     success = serializers.BooleanField(default=True, read_only=True)
-    key = serializers.CharField(read_only=True, help_text="The secret. Shown only this once.")
+    key = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The secret. Shown only this once: null in an Idempotency-Key replay.",
+    )
 
     class Meta(ApiKeySerializer.Meta):
         fields = ["success", "key", *ApiKeySerializer.Meta.fields]

@@ -28,6 +28,7 @@ class KeyListCreateView(ListApiView):
     required_scope = "admin:write"
     serializer_class = ApiKeySerializer
     filterset_class = ApiKeyFilterSet
+    idempotency_redact = ("key",)  # the secret is shown once; a replay answers `key: null`
 
     def get_queryset(self):
         return api_key_list(owner=self.request.user)
@@ -88,6 +89,7 @@ class KeyDetailView(ApiView):
 
 class KeyRotateView(ApiView):
     required_scope = "admin:write"
+    idempotency_redact = ("key",)
 
     @extend_schema(
         summary="Rotate an API key",

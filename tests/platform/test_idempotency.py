@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from agents.models import Agent
 from j1msky.models import IdempotencyRecord
 from security.models import ApiKey
 from tests.processes import gunicorn_server
@@ -17,14 +18,68 @@ def _post(client, key, payload, path="/api/keys"):
     return client.post(path, payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
+def _spawn(client, key, payload, path="/api/spawn"):
+    return client.post(path, payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
 def test_same_key_same_payload_replays_the_stored_answer(admin_client):
-    first = _post(admin_client, "k-1", {"name": "once", "scopes": ["agents:read"]})
-    second = _post(admin_client, "k-1", {"scopes": ["agents:read"], "name": "once"})
+    first = _spawn(admin_client, "k-1", {"task": "once", "model": "k2p5", "priority": "low"})
+    second = _spawn(admin_client, "k-1", {"priority": "low", "model": "k2p5", "task": "once"})
     assert first.status_code == second.status_code == 201
     assert second["Idempotency-Replayed"] == "true"
     assert not first.has_header("Idempotency-Replayed")
     assert second.content == first.content
-    assert ApiKey.objects.filter(name="once").count() == 1
+    assert Agent.objects.filter(task="once").count() == 1
+
+
+def test_api_and_api_v1_paths_share_one_scope(admin_client):
+    first = _spawn(admin_client, "k-v1", {"task": "versioned"}, path="/api/spawn")
+    second = _spawn(admin_client, "k-v1", {"task": "versioned"}, path="/api/v1/spawn")
+    assert second["Idempotency-Replayed"] == "true"
+    assert second.content == first.content
+    assert Agent.objects.filter(task="versioned").count() == 1
+
+
+def test_a_new_keys_secret_is_not_stored_and_a_replay_shows_it_as_null(admin_client):
+    payload = {"name": "secretive", "scopes": ["agents:read"]}
+    first = _post(admin_client, "k-secret", payload)
+    second = _post(admin_client, "k-secret", payload)
+    assert first.status_code == second.status_code == 201
+    created, replayed = first.json(), second.json()
+    assert created["key"].startswith("dev_sk_") or "_sk_" in created["key"]
+    assert replayed["key"] is None
+    assert {k: v for k, v in replayed.items() if k != "key"} == {
+        k: v for k, v in created.items() if k != "key"
+    }
+    assert ApiKey.objects.filter(name="secretive").count() == 1
+
+    rotated = admin_client.post(
+        f"/api/keys/{created['key_id']}/rotate",
+        {"grace_hours": 1},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-rotate",
+    )
+    assert rotated.status_code == 201 and "_sk_" in rotated.json()["key"]
+    stored = b"".join(
+        bytes(body or b"")
+        for body in IdempotencyRecord.objects.values_list("response_body", flat=True)
+    )
+    assert created["key"].encode() not in stored
+    assert rotated.json()["key"].encode() not in stored
+
+
+def test_a_429_is_not_stored_and_the_key_can_be_retried(make_client):
+    client = make_client(["agents:read", "agents:write"], max_concurrent_agents=1)
+    assert _spawn(client, "k-first", {"task": "holds the only slot"}).status_code == 201
+    refused = _spawn(client, "k-429", {"task": "waits its turn"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["type"] == "concurrency_limited"
+    assert not IdempotencyRecord.objects.filter(key="k-429").exists()
+
+    holder = Agent.objects.get(task="holds the only slot")
+    assert client.delete(f"/api/agent/{holder.agent_id}").status_code == 200
+    again = _spawn(client, "k-429", {"task": "waits its turn"})
+    assert again.status_code == 201 and not again.has_header("Idempotency-Replayed")
 
 
 def test_same_key_different_payload_is_409_mismatch(admin_client):
@@ -80,6 +135,7 @@ def test_a_running_request_makes_the_key_in_use(admin_client):
         owner=admin_client.user,
         method="POST",
         path="/api/keys",
+        path_hash=IdempotencyRecord.hash_path("/api/keys"),
         key="busy",
         fingerprint=_fingerprint({"name": "n", "scopes": ["agents:read"]}),
         expires_at=timezone.now() + timezone.timedelta(hours=1),
@@ -99,8 +155,8 @@ def _fingerprint(payload):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
-    client = make_client(["admin:write", "agents:read"])
-    payload = json.dumps({"name": "raced", "scopes": ["agents:read"]})
+    client = make_client(["agents:write"])
+    payload = json.dumps({"task": "raced", "model": "k2p5"})
     headers = {
         "Authorization": f"Bearer {client.secret}",
         "Idempotency-Key": "race-1",
@@ -112,7 +168,7 @@ def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
         ThreadPoolExecutor(max_workers=50) as pool,
     ):
         responses = list(
-            pool.map(lambda _: http.post("/api/keys", content=payload, headers=headers), range(50))
+            pool.map(lambda _: http.post("/api/spawn", content=payload, headers=headers), range(50))
         )
 
     statuses = [r.status_code for r in responses]
@@ -124,4 +180,47 @@ def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
     originals = [r for r in created if r.headers.get("Idempotency-Replayed") != "true"]
     assert len(originals) == 1
     assert all(r.content == originals[0].content for r in created)
-    assert ApiKey.objects.filter(name="raced").count() == 1
+    assert Agent.objects.filter(task="raced").count() == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_cancel_with_a_key_holds_no_transaction_while_it_waits(make_client):
+    """A cancel waits for the worker to stop the run; other writes go on meanwhile."""
+    from django.utils import timezone
+
+    client = make_client(["agents:read", "agents:write"])
+    headers = {"Authorization": f"Bearer {client.secret}"}
+    with (
+        gunicorn_server(workers=1, threads=4) as base,
+        httpx.Client(base_url=base, timeout=60, headers=headers) as http,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        agent_id = http.post("/api/spawn", json={"task": "runs on a worker"}).json()["agent_id"]
+        # Claimed by a worker that never answers the cancel: the request waits out its 10 s.
+        Agent.objects.filter(pk=agent_id).update(
+            status="running", started_at=timezone.now(), worker="elsewhere#1"
+        )
+        finished = []
+
+        def cancel():
+            response = http.delete(f"/api/agent/{agent_id}", headers={"Idempotency-Key": "c-1"})
+            finished.append("cancel")
+            return response
+
+        def spawn_meanwhile():
+            import time
+
+            time.sleep(1)  # the cancel is waiting by now
+            response = http.post("/api/spawn", json={"task": "meanwhile"})
+            finished.append("spawn")
+            return response
+
+        cancelling = pool.submit(cancel)
+        spawned = pool.submit(spawn_meanwhile).result()
+        cancelled = cancelling.result()
+    assert spawned.status_code == 201, spawned.content
+    assert finished == ["spawn", "cancel"]
+    assert cancelled.status_code == 202
+    assert cancelled.json()["status"] == "running"
+    assert Agent.objects.get(pk=agent_id).cancel_requested

@@ -92,6 +92,17 @@ def test_cursor_walk_visits_every_row_once_despite_sort_ties(keys):
         ("filter=" + quote('{"name":{"regex":".*"}}'), "filter"),
         ("filter=" + quote('{"name":{"gt":"a"}}'), "filter"),
         ("created_at_gt=yesterday", "created_at_gt"),
+        ("offset=1000000001", "offset"),
+        ("offset=99999999999999999999", "offset"),
+        ("created_after=" + quote("9999-12-31T23:59:59-05:00"), "created_after"),
+        ("created_before=" + quote("0001-01-01T00:00:00+05:00"), "created_before"),
+        ("last_used_at_lte=" + quote("9999-12-31T23:59:59-05:00"), "last_used_at_lte"),
+        ("filter=" + quote('{"created_at":{"gt":"9999-12-31T23:59:59-05:00"}}'), "created_at_gt"),
+        ("filter=" + quote('{"created_after":"0001-01-01T00:00:00+05:00"}'), "created_after"),
+        ("filter=" + quote("[" * 100_000), "filter"),
+        ("filter=" + quote('{"a":' * 50_000), "filter"),
+        ("filter=" + quote('{"name":"a\\u0000b"}'), "filter"),
+        ("filter=" + quote('{"name":{"in":["a\\ud800b"]}}'), "filter"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_problem(keys, query, param):
@@ -105,6 +116,23 @@ def test_bad_list_parameters_are_400_naming_the_problem(keys, query, param):
         "invalid_filter",
     }
     assert param in json.dumps(error)
+
+
+def test_offset_is_bounded_and_the_bound_is_named(keys):
+    error = keys.get("/api/keys?offset=99999999999999999999").json()["error"]
+    assert error["message"] == "offset must be an integer between 0 and 1000000000"
+    body = _data(keys.get("/api/keys?offset=1000000000"))
+    assert body["data"] == [] and body["pagination"]["total"] == 26
+
+
+def test_datetime_filters_compare_in_utc(keys):
+    newest = ApiKey.objects.order_by("-created_at").values_list("created_at", flat=True)[0]
+    # The same instant written with a -05:00 offset.
+    local = (newest - timedelta(hours=5)).replace(tzinfo=timezone.get_fixed_timezone(-300))
+    at_or_after = _data(keys.get(f"/api/keys?created_after={quote(local.isoformat())}"))
+    assert at_or_after["pagination"]["total"] == 1
+    as_json = quote(json.dumps({"created_at": {"lt": local.isoformat()}}))
+    assert _data(keys.get(f"/api/keys?filter={as_json}&limit=100"))["pagination"]["total"] == 25
 
 
 def test_unknown_fields_name_the_allowed_ones(keys):

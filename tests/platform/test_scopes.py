@@ -1,42 +1,11 @@
 """Every route declares a scope; public routes are exactly the listed ones (semantics §3)."""
 
-import re
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from j1msky.api.permissions import PUBLIC, SCOPES, required_scope_for
+from tests.routes import api_routes, concrete
 
 PUBLIC_ROUTES = {"/api/v1/health", "/api/v1/schema/", "/api/v1/docs/"}
-
-
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        route = prefix + str(p.pattern)
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, route)
-        elif isinstance(p, URLPattern):
-            yield "/" + route, p.callback
-
-
-def api_routes():
-    routes = []
-    for route, callback in _walk(get_resolver().url_patterns):
-        if not route.startswith("/api/"):
-            continue
-        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-        assert view is not None, f"{route} is not a class-based API view"
-        methods = [
-            m.upper()
-            for m in view.http_method_names
-            if m not in ("options", "head", "trace") and hasattr(view, m)
-        ]
-        routes.append((route, view, methods))
-    return routes
-
-
-def concrete(route: str) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"probe_\1", route)
 
 
 def test_there_are_routes_to_check():
@@ -71,3 +40,29 @@ def test_a_key_without_the_declared_scope_is_refused_everywhere(make_client):
             assert response.status_code == 403, (method, route, response.content)
             checked += 1
     assert checked >= 6
+
+
+@pytest.mark.django_db
+def test_a_method_a_route_does_not_serve_is_405_whatever_the_key_holds(make_client, anon_client):
+    clients = [make_client(["agents:read"]), make_client(list(SCOPES))]
+    checked = 0
+    for route, view, methods in api_routes():
+        unserved = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in methods]
+        for method in unserved:
+            for client in clients:
+                response = client.generic(method, concrete(route))
+                assert response.status_code == 405, (method, route, response.content)
+                assert response.json()["error"]["type"] == "method_not_allowed"
+            anonymous = anon_client.generic(method, concrete(route))
+            public = all(required_scope_for(view, m) == PUBLIC for m in methods)
+            assert anonymous.status_code == (405 if public else 401), (method, route)
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.django_db
+def test_per_method_scopes_still_refuse_a_served_method_without_the_scope(make_client):
+    reader = make_client(["agents:read"])
+    assert reader.patch("/api/agent/subagent_1_1234").status_code == 405
+    assert reader.delete("/api/agent/subagent_1_1234").status_code == 403
+    assert reader.get("/api/agent/subagent_1_1234").status_code == 404

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 SCENARIO = {"model": "k2p5", "estimated_input": 100, "estimated_output": 100}
 QUOTE = {"decision_status": "approved", "gross_margin_pct": 80}
 VARIANT = {**QUOTE, "variant": "control"}
+DEEP = json.loads("[" * 70 + "]" * 70)
 
 # (path, body, field named in details, message or None)
 CASES = [
@@ -69,6 +70,9 @@ CASES = [
     ("scenario", {"scenarios": [SCENARIO], "delivery_type": "gift"}, "delivery_type", None),
     ("scenario", {"scenarios": "[" * 5000}, "scenarios", None),
     ("scenario", {"scenarios": '[{"model": "k2p5", "estimated_input": NaN}]'}, "scenarios", None),
+    ("scenario", {"scenarios": [{**SCENARIO, "model": "k2p5\x00"}]}, "scenarios", None),
+    ("scenario", {"scenarios": [{**SCENARIO, "note": "\x00"}]}, "scenarios", None),
+    ("scenario", {"scenarios": [{**SCENARIO, "deep": DEEP}]}, "scenarios", None),
     # portfolio alert
     ("portfolio-alert", {"scenario_count": 3, "compliant_count": 4}, "compliant_count",
      "compliant_count must not exceed scenario_count"),
@@ -91,6 +95,8 @@ CASES = [
     ("weekly-metrics", {"quotes": [{**QUOTE, "exception_created": "yes"}]},
      "quotes[0].exception_created", None),
     ("weekly-metrics", {"quotes": [QUOTE, "x"]}, "quotes[1]", None),
+    ("weekly-metrics", {"quotes": [{**QUOTE, "decision_status": "approved\x00"}]}, "quotes",
+     None),
     # weekly comparison
     ("weekly-comparison", {"current_approval_rate": 1.5}, "current_approval_rate", None),
     ("weekly-comparison", {"prev_total_quotes": "x"}, "prev_total_quotes", None),
@@ -138,6 +144,16 @@ def test_json_body_with_nan_is_refused(writer):
         content_type="application/json",
     )
     assert error(response)["type"] == "parse_error"
+
+
+@pytest.mark.parametrize("path", ["quote", "scenario", "decision", "batch-quotes"])
+def test_json_body_nested_too_deeply_to_parse_is_400(writer, path):
+    for body in ("[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000):
+        response = writer.generic(
+            "POST", f"/api/pricing/{path}", body, content_type="application/json"
+        )
+        assert error(response)["type"] == "parse_error"
+    assert Quote.objects.count() == Decision.objects.count() == 0
 
 
 POLICY_CASES = [

@@ -3,7 +3,6 @@ objects, and the money fields of responses."""
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -11,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from j1msky.api.parsers import BadText, json_loads
 from pricing import engine
 
 # --- request fields ---------------------------------------------------------------------------
@@ -71,8 +71,10 @@ def _json_text(field: serializers.Field, data: Any, kind: str) -> Any:
     if not isinstance(data, str):
         return data
     try:
-        return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
+        return json_loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+    except BadText as exc:
+        raise serializers.ValidationError(f"{field.field_name}: {exc}") from None
+    except ValueError:
         raise serializers.ValidationError(
             f"{field.field_name} must be a JSON {kind} (not valid JSON)"
         ) from None

@@ -1,0 +1,38 @@
+"""The registered API routes, for tests that walk every one of them."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, route)
+        elif isinstance(p, URLPattern):
+            yield "/" + route, p.callback
+
+
+def api_routes():
+    """(route, view class, served methods) for every route under /api/."""
+    routes = []
+    for route, callback in _walk(get_resolver().url_patterns):
+        if not route.startswith("/api/"):
+            continue
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        assert view is not None, f"{route} is not a class-based API view"
+        methods = [
+            m.upper()
+            for m in view.http_method_names
+            if m not in ("options", "head", "trace") and hasattr(view, m)
+        ]
+        routes.append((route, view, methods))
+    return routes
+
+
+def concrete(route: str, value: str = "probe_{}") -> str:
+    """The route with each `<converter:name>` replaced by `value` (formatted with the name)."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: value.format(m.group(1)), route)
