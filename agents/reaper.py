@@ -27,9 +27,10 @@ def agents_reap(*, now=None) -> int:
     }
     grace = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
     # Lost: its worker stopped heartbeating, or the process running it did (a pool process that
-    # died while the worker's main process lives on).
+    # died while the worker's main process lives on). A run claimed before runs had their own
+    # heartbeat (heartbeat_at null) is judged by its worker alone.
     lost = Agent.objects.filter(status=Agent.Status.RUNNING, started_at__lt=grace).filter(
-        ~Q(worker__in=live) | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=grace)
+        ~Q(worker__in=live) | Q(heartbeat_at__lt=grace)
     )
     reaped = 0
     for agent in lost.select_related("reservation"):

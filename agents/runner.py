@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.catalogue import breaker_report, breaker_take, fallback_chain, provider_adapter
@@ -65,9 +66,13 @@ class RunContext:
         if self.cancelled or now - self.last_cancel_check < 0.2:
             return self.cancelled
         self.last_cancel_check = now
-        self.cancelled = Agent.objects.filter(
-            agent_id=self.agent.agent_id, cancel_requested=True
-        ).exists()
+        # A run that is no longer `running` (reaped as lost meanwhile) stops like a cancelled one:
+        # its end is already written, and it must not go on calling providers.
+        self.cancelled = (
+            Agent.objects.filter(agent_id=self.agent.agent_id)
+            .filter(Q(cancel_requested=True) | ~Q(status=Agent.Status.RUNNING))
+            .exists()
+        )
         return self.cancelled
 
     def progress(self, base_tokens: int, output_tokens: int) -> None:
@@ -299,9 +304,10 @@ def run_heartbeat(agent: Agent) -> Iterator[None]:
             while not stop.wait(settings.J1MSKY_WORKER_HEARTBEAT_SECONDS):
                 try:
                     if not agent_heartbeat(agent=agent):
-                        return
+                        return  # ended, or reaped: the run sees that at its next check
                 except Exception:
                     logger.exception("heartbeat of agent %s failed", agent.agent_id)
+                    connection.close()  # the next beat connects afresh
         finally:
             connection.close()
 

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from agents.models import Agent, Event
 from j1msky.api.parsers import BadText, json_loads
 
+MAX_BATCH = 50
+
 TASK_MAX = 2000
 
 
@@ -68,7 +70,7 @@ class SpawnTeamSerializer(SpawnCommon):
 
 class SpawnBatchSerializer(serializers.Serializer):
     agents = serializers.ListField(
-        child=serializers.DictField(), min_length=1, max_length=50, allow_empty=False
+        child=serializers.DictField(), min_length=1, max_length=MAX_BATCH, allow_empty=False
     )
 
     def to_internal_value(self, data):

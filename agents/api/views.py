@@ -1,7 +1,8 @@
+import logging
 import time
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Sum
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -9,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.api.serializers import (
+    MAX_BATCH,
     ActiveAgentsSerializer,
     AgentDetailSerializer,
     AgentListSerializer,
@@ -26,9 +28,11 @@ from agents.models import Agent
 from agents.selectors import agent_active_list, agent_list, event_list, owner_cost_today
 from agents.services import agent_cancel, agent_get, agent_spawn
 from j1msky.api.errors import DomainError, envelope
-from j1msky.api.ratelimit import key_rate_hit
+from j1msky.api.parsers import json_loads
 from j1msky.api.views import ApiView, ListApiView
 from security.net import client_ip
+
+logger = logging.getLogger(__name__)
 
 AGENT_ID = OpenApiParameter("agent_id", str, OpenApiParameter.PATH, description="`subagent_…`")
 
@@ -107,6 +111,16 @@ class SpawnBatchView(ApiView):
     required_scope = "agents:write"
     rate_class = "spawn"
 
+    def rate_units(self, request) -> int:
+        """Each item is one spawn against the key's spawn limit, counted before any is admitted."""
+        try:
+            agents = request.data.get("agents")
+            if isinstance(agents, str):
+                agents = json_loads(agents)
+        except (AttributeError, ValueError):
+            return 1
+        return min(max(len(agents), 1), MAX_BATCH) if isinstance(agents, list) else 1
+
     @extend_schema(
         summary="Spawn up to 50 agents, each admitted on its own",
         request=SpawnBatchSerializer,
@@ -115,25 +129,32 @@ class SpawnBatchView(ApiView):
     def post(self, request):
         params = SpawnBatchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        hit = getattr(request, "rate_hit", None)
+        first_unit = hit.count - self.rate_units(request) if hit else 0
         results = [
-            self._one(request, item, first=index == 0)
+            self._one(request, item)
+            if hit is None or first_unit + index < hit.limit
+            else envelope(
+                429,
+                "rate_limited",
+                "Rate limit exceeded",
+                retry_after=hit.retry_after(time.time()),
+            )
             for index, item in enumerate(params.validated_data["agents"])
         ]
         return Response({"success": True, "results": results})
 
-    def _one(self, request, item: dict, *, first: bool) -> dict:
-        # Each item is one spawn against the key's spawn limit; the throttle counted the first.
-        if not first:
-            hit = key_rate_hit(request, self.rate_class)
-            if not hit.allowed:
-                retry_after = hit.retry_after(time.time())
-                return envelope(429, "rate_limited", "Rate limit exceeded", retry_after=retry_after)
+    def _one(self, request, item: dict) -> dict:
         serializer_class = SpawnTeamSerializer if "team" in item else SpawnSerializer
         params = serializer_class(data=item)
         try:
             params.is_valid(raise_exception=True)
             with transaction.atomic():
                 agent = agent_spawn(**_spawn_kwargs(request, params.validated_data))
+        except DatabaseError:
+            # This item's savepoint is rolled back; the items before it stay admitted.
+            logger.exception("spawn-batch item failed on the database")
+            return envelope(503, "service_unavailable", "Service temporarily unavailable")
         except ValidationError as exc:
             detail = (
                 exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}

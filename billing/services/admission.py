@@ -332,11 +332,12 @@ def reservation_renew(
     return bool(open_.update(lease_expires_at=now + timedelta(seconds=lease_seconds)))
 
 
-# Holders that can vouch for themselves: `prefix → alive(ids) → the ids still alive`.
-_holder_checks: dict[str, Callable[[list[str]], set[str]]] = {}
+# Holders that can vouch for themselves: `prefix → alive(ids, now=…) → the ids still alive`.
+HolderCheck = Callable[..., set[str]]
+_holder_checks: dict[str, HolderCheck] = {}
 
 
-def reservation_holders_register(prefix: str, alive: Callable[[list[str]], set[str]]) -> None:
+def reservation_holders_register(prefix: str, alive: HolderCheck) -> None:
     """Let the owner of holders named `prefix…` say which are alive though their lease lapsed.
 
     A reservation held by a live holder (an agent still waiting in the queue, say) is renewed by
@@ -345,12 +346,12 @@ def reservation_holders_register(prefix: str, alive: Callable[[list[str]], set[s
     _holder_checks[prefix] = alive
 
 
-def _holders_alive(holders: list[str]) -> set[str]:
+def _holders_alive(holders: list[str], *, now: datetime) -> set[str]:
     alive: set[str] = set()
     for prefix, check in _holder_checks.items():
         ids = [h[len(prefix) :] for h in holders if h.startswith(prefix)]
         if ids:
-            alive |= {prefix + i for i in check(ids)}
+            alive |= {prefix + i for i in check(ids, now=now)}
     return alive
 
 
@@ -372,7 +373,7 @@ def reservation_reap(
         .order_by("lease_expires_at", "pk")
         .values_list("pk", "holder")[:batch]
     )
-    alive = _holders_alive([holder for _, holder in expired])
+    alive = _holders_alive([holder for _, holder in expired], now=now)
     if alive:
         Reservation.objects.filter(
             pk__in=[pk for pk, holder in expired if holder in alive],

@@ -65,11 +65,29 @@ class DateTimeFilter(django_filters.DateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class BoundedDecimalField(forms.DecimalField):
+    """A number every backend can compare a column with: PostgreSQL's numeric refuses one whose
+    exponent is far out of range (`1e-99999`), so anything beyond ±50 orders of magnitude is a
+    400 rather than a database error."""
+
+    default_error_messages = {"out_of_range": "Enter a number between 1e-50 and 1e50 in size."}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value != 0 and not -50 <= value.adjusted() <= 50:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return value
+
+
+class NumberFilter(django_filters.NumberFilter):
+    field_class = BoundedDecimalField
+
+
 class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
 
-class _NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
+class _NumberInFilter(django_filters.BaseInFilter, NumberFilter):
     pass
 
 
@@ -86,7 +104,7 @@ def _filter_for(model_field: models.Field, field_name: str, op: str) -> django_f
     if isinstance(model_field, models.DateField):
         return django_filters.DateFilter(**kwargs)
     if numeric:
-        return django_filters.NumberFilter(**kwargs)
+        return NumberFilter(**kwargs)
     if isinstance(model_field, models.BooleanField):
         return django_filters.BooleanFilter(**kwargs)
     return django_filters.CharFilter(**kwargs)

@@ -2,7 +2,8 @@
 
 Every string a client sends may end up in a text or JSON column, so a key or value holding a
 NUL character or a lone surrogate (which PostgreSQL and UTF-8 refuse) is a 400 naming the
-field, as is JSON nested deeper than `MAX_JSON_DEPTH` or too deep to parse at all.
+field, as is a number that is not finite (`1e400`, `NaN`) and JSON nested deeper than
+`MAX_JSON_DEPTH` or too deep to parse at all.
 `json_loads` applies the same checks to JSON text that arrives inside a form field or a query
 parameter.
 """
@@ -10,6 +11,7 @@ parameter.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from rest_framework import parsers
@@ -59,6 +61,9 @@ def check_tree(data: Any) -> None:
             problem = text_problem(value)
             if problem:
                 raise BadText(problem, field)
+        elif isinstance(value, float) and not math.isfinite(value):
+            # 1e400 parses as infinity; no JSON column (nor JSON itself) can hold it.
+            raise BadText("must hold only finite numbers", field)
         elif isinstance(value, dict) or hasattr(value, "lists"):
             items = value.lists() if hasattr(value, "lists") else value.items()
             for key, item in items:

@@ -70,9 +70,9 @@ def _window(now: float, seconds: int) -> tuple[int, int]:
 
 
 def counter_hit(
-    key: str, *, window_seconds: int = HOUR, now: float | None = None
+    key: str, *, n: int = 1, window_seconds: int = HOUR, now: float | None = None
 ) -> tuple[int, int]:
-    """Count one hit in the current fixed window; return (count including this hit, reset_at)."""
+    """Count `n` hits in the current fixed window; return (count including them, reset_at)."""
     now = time.time() if now is None else now
     start, end = _window(now, window_seconds)
     if settings.REDIS_URL:
@@ -81,7 +81,7 @@ def counter_hit(
         name = f"j1msky:rl:{key}:{start}"
         try:
             pipe = _redis().pipeline(transaction=True)
-            pipe.incr(name)
+            pipe.incrby(name, n)
             pipe.expireat(name, end + 60)
             count, _ = pipe.execute()
         except redis.RedisError as exc:
@@ -91,10 +91,10 @@ def counter_hit(
     table = RateCounter._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (key, window_start, count, expires_at) VALUES (%s, %s, 1, %s) "
-            f"ON CONFLICT (key, window_start) DO UPDATE SET count = {table}.count + 1 "
+            f"INSERT INTO {table} (key, window_start, count, expires_at) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (key, window_start) DO UPDATE SET count = {table}.count + %s "
             "RETURNING count",
-            [key, start, end],
+            [key, start, n, end, n],
         )
         (count,) = cursor.fetchone()
     return int(count), end
@@ -145,26 +145,33 @@ def rate_headers(hit: Hit, now: float) -> dict[str, str]:
     }
 
 
-def key_rate_hit(request, rate_class: str) -> Hit:
-    """Count one request of `rate_class` against the caller's key; the response carries the
-    rate headers of the latest hit."""
+def key_rate_hit(request, rate_class: str, *, n: int = 1) -> Hit:
+    """Count `n` requests of `rate_class` against the caller's key, in one atomic step; the
+    response carries the rate headers of this hit."""
     limit = settings.J1MSKY_RATE_LIMITS.get(rate_class, settings.J1MSKY_RATE_LIMITS["default"])
     now = time.time()
-    count, reset_at = counter_hit(f"key:{request.auth.key_id}:{rate_class}", now=now)
+    count, reset_at = counter_hit(f"key:{request.auth.key_id}:{rate_class}", n=n, now=now)
     hit = Hit(count=count, limit=limit, reset_at=reset_at)
     request._request._extra_response_headers = rate_headers(hit, now)
     return hit
 
 
 class KeyRateThrottle(BaseThrottle):
-    """Counts every authenticated request against its key's hourly limit for the endpoint class."""
+    """Counts every authenticated request against its key's hourly limit for the endpoint class.
+
+    A view whose request stands for several (a batch) says how many with `rate_units(request)`;
+    they are counted at once, and the request is refused only when not even its first fits.
+    `request.rate_hit` keeps the hit for the view.
+    """
 
     def allow_request(self, request, view) -> bool:
         self.hit = None
         if request.auth is None:
             return True
-        self.hit = key_rate_hit(request, rate_class_for(view, request.method))
-        return self.hit.allowed
+        units = view.rate_units(request) if hasattr(view, "rate_units") else 1
+        self.hit = key_rate_hit(request, rate_class_for(view, request.method), n=units)
+        request.rate_hit = self.hit
+        return self.hit.count - units < self.hit.limit
 
     def wait(self) -> float | None:
         return self.hit.retry_after(time.time()) if self.hit else None

@@ -7,10 +7,21 @@ from django.db import migrations, models
 
 
 def fill_path_hash(apps, schema_editor):
+    """Hash each stored path as claims now name it (`/api/v1/…` is `/api/…`); of two records
+    that now share a scope, the older one stays."""
     IdempotencyRecord = apps.get_model("j1msky", "IdempotencyRecord")
-    for record in IdempotencyRecord.objects.only("pk", "path").iterator():
-        digest = hashlib.sha256(record.path.encode("utf-8", "surrogatepass")).hexdigest()
-        IdempotencyRecord.objects.filter(pk=record.pk).update(path_hash=digest)
+    seen = set()
+    for record in IdempotencyRecord.objects.order_by("claimed_at", "pk").iterator():
+        path = record.path
+        if path.startswith("/api/v1/"):
+            path = "/api/" + path.removeprefix("/api/v1/")
+        digest = hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
+        scope = (record.owner_id, record.method, digest, record.key)
+        if scope in seen:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            continue
+        seen.add(scope)
+        IdempotencyRecord.objects.filter(pk=record.pk).update(path=path, path_hash=digest)
 
 
 class Migration(migrations.Migration):

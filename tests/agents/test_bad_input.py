@@ -108,3 +108,46 @@ def test_a_datetime_utc_cannot_hold_is_400_naming_the_filter(writer, path, query
 def test_a_huge_offset_on_the_agent_list_is_400(writer):
     error = error_of(writer.get("/api/agents?offset=99999999999999999999"))
     assert error["type"] == "invalid_pagination" and "offset" in error["details"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type"),
+    [
+        ("/api/spawn", '{"task": "hi", "metadata": {"x": 1e400}}', "application/json"),
+        ("/api/spawn", '{"task": "hi", "metadata": {"x": NaN}}', "application/json"),
+        (
+            "/api/spawn",
+            "task=hi&metadata=%7B%22x%22%3A%20NaN%7D",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/api/spawn-team",
+            '{"team": "team_coding", "task": "t", "metadata": {"x": -1e999}}',
+            "application/json",
+        ),
+        (
+            "/api/spawn-batch",
+            '{"agents": [{"task": "fine"}, {"task": "t", "metadata": {"x": 1e400}}]}',
+            "application/json",
+        ),
+    ],
+)
+def test_a_number_that_is_not_finite_is_400_and_admits_nothing(writer, path, body, content_type):
+    error = error_of(writer.generic("POST", path, body, content_type=content_type))
+    assert "finite" in error["message"] or "not JSON compliant" in error["message"]
+    assert nothing_admitted()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cost_lt=1e-16384",
+        "estimated_cost_lt=1e-999999",
+        "cost_gt=1e999",
+        "filter=" + quote(json.dumps({"cost": "1e-40000"})),
+        "filter=" + quote(json.dumps({"cost": {"in": ["1", "1e-40000"]}})),
+    ],
+)
+def test_a_number_too_far_out_of_range_to_compare_is_400(writer, query):
+    error = error_of(writer.get(f"/api/agents?{query}"))
+    assert error["type"] == "invalid_filter"

@@ -64,11 +64,19 @@ def test_a_waiting_agent_keeps_its_reservation_however_long_the_queue(writer, se
 def test_the_reservation_of_a_run_whose_heartbeat_stopped_is_released(writer):
     quiet = running_on(spawn(writer), worker=live_worker(), heartbeat_age=timedelta(minutes=10))
     beating = running_on(spawn(writer), worker=live_worker("w2@host"), heartbeat_age=timedelta())
-    lapsed = timezone.now() + timedelta(hours=1)
+    Reservation.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
-    assert reservation_reap(now=lapsed) == 1
+    assert reservation_reap() == 1
     assert Reservation.objects.get(pk=quiet.reservation_id).state == "released"
-    assert Reservation.objects.get(pk=beating.reservation_id).state == "open"
+    kept = Reservation.objects.get(pk=beating.reservation_id)
+    assert kept.state == "open" and kept.lease_expires_at > timezone.now()
+
+
+def test_liveness_is_judged_at_the_reapers_now(writer):
+    beating = running_on(spawn(writer), worker=live_worker(), heartbeat_age=timedelta())
+    an_hour_on = timezone.now() + timedelta(hours=1)  # no heartbeat in that hour: it is gone
+    assert reservation_reap(now=an_hour_on) == 1
+    assert Reservation.objects.get(pk=beating.reservation_id).state == "released"
 
 
 def test_the_reaper_fails_a_run_whose_process_died_though_its_worker_lives(writer):
@@ -138,3 +146,57 @@ def test_each_batch_item_counts_against_the_spawn_limit(writer, settings):
     assert response["X-RateLimit-Remaining"] == "0"
     assert Agent.objects.count() == 3
     assert writer.post("/api/spawn", {"task": "one more"}, format="json").status_code == 429
+
+
+def test_a_batch_over_the_limit_from_its_first_item_is_refused_whole(writer, settings):
+    settings.J1MSKY_RATE_LIMITS = {**settings.J1MSKY_RATE_LIMITS, "spawn": 2}
+    assert writer.post("/api/spawn", {"task": "a"}, format="json").status_code == 201
+    assert writer.post("/api/spawn", {"task": "b"}, format="json").status_code == 201
+    response = writer.post(
+        "/api/spawn-batch", {"agents": [{"task": "c"}, {"task": "d"}]}, format="json"
+    )
+    assert response.status_code == 429
+    assert response.json()["error"]["type"] == "rate_limited"
+    assert Agent.objects.count() == 2
+
+
+def test_a_run_that_was_reaped_stops_calling_providers(writer):
+    """The run checks its own status with its cancel flag: once reaped, it stops at once."""
+    from agents.runner import RunContext
+
+    agent = running_on(spawn(writer), worker="w#1", heartbeat_age=timedelta())
+    ctx = RunContext(agent=agent, deadline=float("inf"))
+    assert ctx.cancel_requested() is False
+    Agent.objects.filter(pk=agent.pk).update(status="failed", error_type="worker_lost")
+    ctx.last_cancel_check = 0.0
+    assert ctx.cancel_requested() is True
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_heartbeat_thread_reconnects_after_losing_its_connection(writer, settings, monkeypatch):
+    import time
+
+    from django.db import connection
+
+    from agents import runner
+    from agents.services import agent_heartbeat
+
+    settings.J1MSKY_WORKER_HEARTBEAT_SECONDS = 0.05
+    agent = running_on(spawn(writer), worker="w#1", heartbeat_age=timedelta(minutes=5))
+    calls = []
+
+    def heartbeat_losing_its_connection_once(*, agent):
+        calls.append(1)
+        if len(calls) == 1:
+            connection.ensure_connection()
+            connection.connection.close()  # the server dropped it, behind Django's back
+        return agent_heartbeat(agent=agent)
+
+    monkeypatch.setattr(runner, "agent_heartbeat", heartbeat_losing_its_connection_once)
+    with runner.run_heartbeat(agent):
+        deadline = time.monotonic() + 10
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(calls) >= 3
+    agent.refresh_from_db()
+    assert timezone.now() - agent.heartbeat_at < timedelta(seconds=10)

@@ -134,6 +134,28 @@ def test_a_killed_pool_process_is_reaped_though_its_worker_lives(writer, live_pr
     assert BudgetDay.objects.get().reserved_micros == 0
 
 
+def test_a_long_run_keeps_beating_and_is_never_reaped(writer, live_providers, settings):
+    """The control for the test above: a live run outlasting the threshold is left alone."""
+    import time
+
+    settings.J1MSKY_WORKER_LOST_AFTER_SECONDS = 3
+    live_providers.enqueue(slow("e" * 480, chunk_delay=0.05))  # about 6 s of streaming
+    with celery_worker(env=subprocess_env(**provider_env(live_providers)), concurrency=1):
+        agent_id = writer.post(
+            "/api/spawn", {"task": "long", "model": "k2p5"}, format="json"
+        ).json()["agent_id"]
+        wait_for(lambda: status_of(agent_id) == "running", message="running")
+        started = time.monotonic()
+        reaped = []
+        while status_of(agent_id) == "running":
+            reaped.append(agents_reap())
+            time.sleep(0.5)
+        ran_for = time.monotonic() - started
+    assert ran_for > 4 and sum(reaped) == 0
+    agent = Agent.objects.get(pk=agent_id)
+    assert agent.status == "completed" and agent.result == "e" * 480
+
+
 def test_200_concurrent_spawns_admit_exactly_the_budget(make_client):
     n = 37
     client = make_client(["agents:write"], max_concurrent_agents=1000)
