@@ -7,6 +7,7 @@ the pure transitions in `agents.providers.retry`, under a row lock.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -143,13 +144,31 @@ def provider_config(provider: Provider) -> ProviderConfig:
     )
 
 
+_adapters: dict[str, tuple[tuple, Adapter]] = {}
+_adapters_lock = threading.Lock()
+
+
 def provider_adapter(provider: Provider) -> Adapter:
+    """This process's adapter for the provider, kept from one run to the next.
+
+    An SDK client costs ~25-40 ms to build (a TLS context loading the CA bundle) and a kept one
+    reuses its pooled connections, so a process builds one per provider, and again only when the
+    provider's settings change. Adapters hold no per-call state and may be shared by threads.
+    """
     config = provider_config(provider)
     if config.kind == "simulated":
-        return adapter_for(config, token_delay=settings.J1MSKY_SIMULATED_TOKEN_DELAY)
-    if config.kind == "openai":
-        return adapter_for(config, max_tokens_field=provider.max_tokens_param)
-    return adapter_for(config)
+        options = {"token_delay": settings.J1MSKY_SIMULATED_TOKEN_DELAY}
+    elif config.kind == "openai":
+        options = {"max_tokens_field": provider.max_tokens_param}
+    else:
+        options = {}
+    key = (config, tuple(sorted(options.items())))
+    with _adapters_lock:
+        cached = _adapters.get(provider.id)
+        if cached is None or cached[0] != key:
+            cached = (key, adapter_for(config, **options))
+            _adapters[provider.id] = cached
+        return cached[1]
 
 
 def simulated_providers() -> list[str]:

@@ -163,24 +163,22 @@ def _call(
             breaker_report(alias.provider_id, ok=True)
         return result
 
-    try:
-        return call_with_retries(
-            attempt,
-            max_attempts=3,
-            deadline=ctx.deadline,
-            on_retry=lambda n, error, delay: logger.warning(
-                "agent %s step %s: %s, retry %s in %.1fs", agent.agent_id, step, error, n, delay
-            ),
-        )
-    finally:
-        adapter.close()
+    return call_with_retries(
+        attempt,
+        max_attempts=3,
+        deadline=ctx.deadline,
+        on_retry=lambda n, error, delay: logger.warning(
+            "agent %s step %s: %s, retry %s in %.1fs", agent.agent_id, step, error, n, delay
+        ),
+    )
 
 
 def _run_step(
     ctx: RunContext, alias: ModelAlias, prompt: str, step: int, base_tokens: int
 ) -> tuple[ModelAlias, CompletionResult]:
     """Run a step on its model, then along the fallback chain when the provider fails."""
-    chain = list(fallback_chain(alias)) if ctx.agent.fallback else [alias]
+    # Lazily: a fallback is looked up only once the models before it have failed.
+    chain = fallback_chain(alias) if ctx.agent.fallback else iter([alias])
     last_error: ProviderError | StepFailed | None = None
     for position, candidate in enumerate(chain):
         if not candidate.enabled:

@@ -4,8 +4,10 @@ Measured in one run, on one database, next to a bare DRF create endpoint (valida
 row, serialize; no auth, no admission) served by the same gunicorn:
 
 - spawn requests per second and p50/p99 latency (8 concurrent clients, 2 web processes);
-- spawn-to-`running` pickup time with an idle worker;
-- completed runs per second per worker process against a zero-latency fake provider.
+- spawn-to-`running` pickup time with an idle worker (each spawn after a random pause, so it
+  lands anywhere in the worker's polling interval, not always at the same point of it);
+- completed runs per second per worker process against a zero-latency fake provider, from the
+  first run's start to the last one's end (the runs' own timestamps, not this script's polling).
 
     .venv/bin/python bench/bench_spawn.py            # SQLite + filesystem broker
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/bench_spawn.py
@@ -14,6 +16,7 @@ row, serialize; no auth, no admission) served by the same gunicorn:
 from __future__ import annotations
 
 import json
+import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +28,7 @@ from bench.common import backend, bootstrap, summary
 REQUESTS = 300
 CLIENTS = 8
 PICKUPS = 20
+IDLE_PAUSE = (0.2, 0.5)  # seconds the worker sits idle before each pickup spawn
 
 
 def hammer(http, path: str, body: bytes) -> tuple[float, list[float], list[int]]:
@@ -44,6 +48,7 @@ def main() -> None:
     env = bootstrap("spawn")
     import httpx
     from django.contrib.auth import get_user_model
+    from django.db.models import Max, Min
 
     from agents.models import Agent, Provider
     from security.services import api_key_create
@@ -90,14 +95,14 @@ def main() -> None:
 
             waiting = Agent.objects.filter(status="spawning").count()
             with celery_worker(env=env, concurrency=1, name="bench") as _worker:
-                start = time.perf_counter()
                 wait_for(
                     lambda: not Agent.objects.filter(status__in=["spawning", "running"]).exists(),
                     timeout=600,
                     interval=0.05,
                     message="the queue to drain",
                 )
-                drained = time.perf_counter() - start
+                span = Agent.objects.aggregate(first=Min("started_at"), last=Max("completed_at"))
+                drained = (span["last"] - span["first"]).total_seconds()
                 failed = Agent.objects.exclude(status="completed").count()
                 print(
                     f"  completed runs, 1 worker process: {waiting / drained:8.1f} runs/s "
@@ -106,6 +111,7 @@ def main() -> None:
 
                 pickups = []
                 for _ in range(PICKUPS):
+                    time.sleep(random.uniform(*IDLE_PAUSE))
                     agent_id = http.post("/api/spawn", content=spawn_body).json()["agent_id"]
                     wait_for(
                         lambda agent_id=agent_id: Agent.objects.filter(

@@ -1,7 +1,9 @@
 """Shared set-up for benchmarks: a throwaway database on the backend the environment names.
 
 SQLite (default): a temporary J1MSKY_DATA_DIR. PostgreSQL (DATABASE_URL set): a database named
-`j1msky_bench_<name>` created on the same server and dropped at the end.
+`<database>_bench_<name>` after the one DATABASE_URL names (`j1msky_bench_<name>` when it names
+none), created on the same server and dropped at the end, so runs against different databases
+never drop each other's.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def bootstrap(name: str) -> dict[str, str]:
         import psycopg
 
         parts = urlsplit(url)
-        db_name = f"j1msky_bench_{name}"
+        db_name = f"{parts.path.strip('/') or 'j1msky'}_bench_{name}"
         admin = urlunsplit(parts._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

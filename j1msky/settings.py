@@ -155,6 +155,9 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for new messages: the pickup delay of a run is up to
+        # this long (see docs/operations.md for the trade-off with idle CPU on a small board).
+        "polling_interval": env.float("J1MSKY_BROKER_POLL_SECONDS", default=0.1),
     }
     CACHES = {
         "default": {
@@ -172,6 +175,8 @@ CELERY_TASK_IGNORE_RESULT = True  # job state lives in our tables
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's consumer, minus the 2 s stall after each task on the polled filesystem broker.
+CELERY_WORKER_CONSUMER = "j1msky.celery:Consumer"
 CELERY_TASK_ALWAYS_EAGER = env.bool("J1MSKY_CELERY_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SOFT_TIME_LIMIT = 3700

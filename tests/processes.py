@@ -116,7 +116,9 @@ def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float =
 def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, name: str = "w"):
     """A real Celery worker process (prefork pool) on the project's broker; yields the Popen.
 
-    It is stopped with SIGTERM (warm shutdown) at the end unless the test already killed it.
+    It is stopped with SIGTERM to its main process (warm shutdown) at the end unless the test
+    already killed it. Not to its process group: a pool process killed while it waits for work
+    holds the pool's queue lock, and the main process then hangs at exit waiting for that lock.
     """
     import uuid
 
@@ -156,7 +158,7 @@ def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, na
         yield proc
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
