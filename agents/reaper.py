@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import Agent
 from agents.services import agent_finish
-from j1msky.selectors import worker_heartbeat_live_list
+from j1msky.selectors import heartbeat_cutoff, worker_heartbeat_live_list
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ def agents_reap(*, now=None) -> int:
         f"{h}#{pid}"
         for h, pid in worker_heartbeat_live_list(now=now).values_list("hostname", "pid")
     }
-    grace = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
+    grace = heartbeat_cutoff(now)
     # Lost: its worker stopped heartbeating, or the process running it did (a pool process that
     # died while the worker's main process lives on). A run claimed before runs had their own
     # heartbeat (heartbeat_at null) is judged by its worker alone.

@@ -3,11 +3,11 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agents.models import Agent, Event, ModelAlias
+from j1msky.selectors import heartbeat_cutoff
 
 
 def model_alias_enabled_count() -> int:
@@ -37,8 +37,7 @@ def agent_active_list(*, owner) -> QuerySet[Agent]:
 def agent_live_ids(agent_ids: list[str], *, now=None) -> set[str]:
     """The agents that still need their budget reservation: waiting in the queue, or running
     with a fresh heartbeat from the process that runs them."""
-    now = now or timezone.now()
-    fresh = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
+    fresh = heartbeat_cutoff(now or timezone.now())
     return set(
         Agent.objects.filter(agent_id__in=agent_ids)
         .filter(

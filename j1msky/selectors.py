@@ -9,9 +9,13 @@ from django.utils import timezone
 from j1msky.models import WorkerHeartbeat
 
 
+def heartbeat_cutoff(now):
+    """A heartbeat older than this (workers' and runs' alike) means its process is gone."""
+    return now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
+
+
 def worker_heartbeat_live_list(*, now=None) -> QuerySet[WorkerHeartbeat]:
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.J1MSKY_WORKER_LOST_AFTER_SECONDS)
+    cutoff = heartbeat_cutoff(now or timezone.now())
     return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff, stopped_at__isnull=True).order_by(
         "hostname"
     )

@@ -129,8 +129,10 @@ class SpawnBatchView(ApiView):
     def post(self, request):
         params = SpawnBatchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        agents = params.validated_data["agents"]
+        # The throttle counted every item (rate_units); those past the limit are refused here.
         hit = getattr(request, "rate_hit", None)
-        first_unit = hit.count - self.rate_units(request) if hit else 0
+        first_unit = hit.count - len(agents) if hit else 0
         results = [
             self._one(request, item)
             if hit is None or first_unit + index < hit.limit
@@ -140,7 +142,7 @@ class SpawnBatchView(ApiView):
                 "Rate limit exceeded",
                 retry_after=hit.retry_after(time.time()),
             )
-            for index, item in enumerate(params.validated_data["agents"])
+            for index, item in enumerate(agents)
         ]
         return Response({"success": True, "results": results})
 
