@@ -128,15 +128,24 @@ class Team(models.Model):
 
 
 class KeyConcurrency(models.Model):
-    """Agents a key has spawning or running; moved only by conditional UPDATEs."""
+    """A key's agents waiting in `spawning` and running; moved only by conditional UPDATEs.
+
+    Admission counts `waiting` against the per-key cap on waiting agents; a worker's claim moves
+    one agent from `waiting` to `running`, and only while `running` is below the key's
+    `max_concurrent_agents` (semantics §7.1). Each change commits with the agent's own status.
+    """
 
     api_key = models.OneToOneField(
-        "security.ApiKey", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "security.ApiKey", primary_key=True, on_delete=models.CASCADE, related_name="concurrency"
     )
-    active = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(default=0)
+    running = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "key concurrency"
 
     def __str__(self) -> str:
-        return f"{self.api_key_id}: {self.active} active"
+        return f"{self.api_key_id}: {self.running} running, {self.waiting} waiting"
 
 
 def new_agent_id() -> str:
@@ -214,6 +223,7 @@ class Agent(models.Model):
             models.Index(fields=["owner", "-created_at", "-agent_id"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["status", "-priority_rank", "created_at"]),
+            models.Index(fields=["api_key", "status"]),
             models.Index(fields=["completed_at"]),
         ]
 

@@ -1,4 +1,5 @@
-"""The beat's reaper (semantics §7.2, §14): runs whose worker vanished end `failed/worker_lost`."""
+"""The beat's reaper (semantics §7.2, §14): runs whose worker vanished end `failed/worker_lost`,
+and waiting agents that no run message will reach get one."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import Agent
-from agents.services import agent_finish
+from agents.services import agent_claimable_count, agent_finish
 from j1msky.selectors import heartbeat_cutoff, worker_heartbeat_live_list
 
 logger = logging.getLogger(__name__)
 
-REQUEUE_AFTER = timedelta(minutes=5)
+# A claimable agent waiting this long has lost its run message (a worker killed while holding
+# it, a flushed broker) or waits behind busy workers; either way one more message is harmless.
+REQUEUE_AFTER = timedelta(seconds=30)
+REQUEUE_MAX = 20
 
 
 def agents_reap(*, now=None) -> int:
-    """Fail running agents whose worker or run stopped heartbeating; re-enqueue old waiting ones."""
+    """Fail running agents whose worker or run stopped heartbeating, then send run messages for
+    the agents those runs leave claimable and for claimable agents waiting since
+    `REQUEUE_AFTER`; returns how many runs were failed."""
     now = now or timezone.now()
     live = {
         f"{h}#{pid}"
@@ -42,12 +48,12 @@ def agents_reap(*, now=None) -> int:
             reaped += 1
             logger.warning("agent %s failed: worker %s lost", agent.agent_id, agent.worker)
     # Billing's own beat job releases lapsed reservations, asking agent_live_ids which still count.
-    waiting = Agent.objects.filter(
-        status=Agent.Status.SPAWNING, created_at__lt=now - REQUEUE_AFTER
-    ).values_list("agent_id", flat=True)[:100]
-    if waiting:
+    stranded = agent_claimable_count(older_than=now - REQUEUE_AFTER, limit=REQUEUE_MAX)
+    messages = min(reaped + stranded, REQUEUE_MAX)
+    if messages:
         from agents.tasks import run_next_agent
 
-        for agent_id in waiting:
-            run_next_agent.delay(agent_id)
+        for _ in range(messages):
+            run_next_agent.delay()
+        logger.info("sent %d run message(s) for waiting agents", messages)
     return reaped

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from agents.catalogue import breaker_is_open, fallback_chain
@@ -117,27 +118,39 @@ def model_alias_get(alias: str) -> ModelAlias:
     return model
 
 
-def _concurrency_take(api_key: ApiKey | None) -> None:
+def _waiting_take(api_key: ApiKey | None) -> None:
+    """Count one more agent waiting for this key, refused past the per-key cap (§7.1).
+
+    The cap bounds a key's queue; how many of its agents run at once is the claim's business.
+    """
     if api_key is None:
         return
-    KeyConcurrency.objects.bulk_create([KeyConcurrency(api_key=api_key)], ignore_conflicts=True)
-    taken = KeyConcurrency.objects.filter(
-        api_key=api_key, active__lt=api_key.max_concurrent_agents
-    ).update(active=F("active") + 1)
+    cap = settings.J1MSKY_MAX_WAITING_AGENTS_PER_KEY
+    counter = KeyConcurrency.objects.filter(api_key=api_key, waiting__lt=cap)
+    taken = counter.update(waiting=F("waiting") + 1)
+    if not taken and not KeyConcurrency.objects.filter(api_key=api_key).exists():
+        KeyConcurrency.objects.bulk_create([KeyConcurrency(api_key=api_key)], ignore_conflicts=True)
+        taken = counter.update(waiting=F("waiting") + 1)
     if not taken:
         raise TooManyRequests(
-            f"This key already has {api_key.max_concurrent_agents} agents spawning or running",
+            f"This key already has {cap} agents waiting to run",
             code="concurrency_limited",
             retry_after=5,
-            details={"max_concurrent_agents": api_key.max_concurrent_agents},
+            details={
+                "max_waiting_agents": cap,
+                "max_concurrent_agents": api_key.max_concurrent_agents,
+            },
         )
 
 
-def _concurrency_give_back(api_key_id: int | None) -> None:
-    if api_key_id is not None:
-        KeyConcurrency.objects.filter(api_key_id=api_key_id, active__gt=0).update(
-            active=F("active") - 1
-        )
+def _concurrency_give_back(api_key_id: int | None, *, was: str) -> None:
+    """The agent left `was` (spawning or running) for a terminal state: free its count."""
+    if api_key_id is None:
+        return
+    field = "running" if was == Agent.Status.RUNNING else "waiting"
+    KeyConcurrency.objects.filter(api_key_id=api_key_id).update(
+        **{field: Greatest(F(field) - 1, 0)}
+    )
 
 
 def _admit(
@@ -232,7 +245,7 @@ def agent_spawn(
         max_tokens=max_tokens,
         holder=f"agent:{agent.agent_id}",
     )
-    _concurrency_take(api_key)
+    _waiting_take(api_key)
     chosen = plan.models[0]
     agent.model = chosen
     agent.requested_model = requested.alias
@@ -288,25 +301,96 @@ def agent_spawn(
 # --- lifecycle ------------------------------------------------------------------------------------
 
 
-def agent_claim(*, agent_id: str, worker: str) -> Agent | None:
-    """spawning → running by compare-and-set; None when another worker has it or it ended."""
+def _claimable() -> QuerySet[Agent]:
+    """Waiting agents a worker may start now, first the one that should start first: highest
+    priority, then oldest; an agent whose key runs its `max_concurrent_agents` already waits."""
+    return (
+        Agent.objects.filter(status=Agent.Status.SPAWNING)
+        .filter(
+            Q(api_key__isnull=True)
+            | Q(api_key__concurrency__running__lt=F("api_key__max_concurrent_agents"))
+        )
+        .order_by("-priority_rank", "created_at", "agent_id")
+    )
+
+
+def agent_claimable_exists() -> bool:
+    return _claimable().exists()
+
+
+def agent_claimable_count(*, older_than=None, limit: int) -> int:
+    """How many agents are claimable (counting at most `limit`), only those created before
+    `older_than` when given."""
+    waiting = _claimable()
+    if older_than is not None:
+        waiting = waiting.filter(created_at__lt=older_than)
+    return waiting[:limit].count()
+
+
+class _LostRace(Exception):
+    pass
+
+
+@transaction.atomic
+def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
+    """Claim the first of `candidates` in one transaction: the key's running slot by a
+    conditional UPDATE, then spawning → running by compare-and-set. None when there is no
+    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's
+    last slot, first.
+
+    On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers pick
+    different agents; on SQLite the write transaction itself serialises them.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        claimed = Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
-            status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
-        )
-        if not claimed:
-            return None
-        agent = Agent.objects.select_related("model__provider", "team", "reservation").get(
-            agent_id=agent_id
-        )
-        _lease_renew(agent, now=now)
-        event_emit(
-            type="agent.running",
-            agent=agent,
-            data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
-        )
+    row = (
+        candidates.select_for_update(skip_locked=True, of=("self",))
+        .values_list("agent_id", "api_key_id", "api_key__max_concurrent_agents")
+        .first()
+    )
+    if row is None:
+        return None
+    agent_id, api_key_id, limit = row
+    if api_key_id is not None and not KeyConcurrency.objects.filter(
+        api_key_id=api_key_id, running__lt=limit
+    ).update(running=F("running") + 1, waiting=Greatest(F("waiting") - 1, 0)):
+        raise _LostRace()
+    if not Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
+        status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
+    ):
+        raise _LostRace()  # the slot taken above rolls back with it
+    agent = Agent.objects.select_related("model__provider", "team", "reservation").get(
+        agent_id=agent_id
+    )
+    _lease_renew(agent, now=now)
+    event_emit(
+        type="agent.running",
+        agent=agent,
+        data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
+    )
     return agent
+
+
+def agent_claim_next(*, worker: str) -> Agent | None:
+    """Claim the waiting agent that should start first, or None when no agent is claimable.
+
+    A lost race costs one statement and a fresh look, never the claim: the loop ends only with
+    an agent or with nothing claimable left, so a run message is never spent while an agent it
+    could have started waits (each lost race means another worker claimed one).
+    """
+    while True:
+        try:
+            return _claim(_claimable(), worker=worker)
+        except _LostRace:
+            continue
+
+
+def agent_claim(*, agent_id: str, worker: str) -> Agent | None:
+    """spawning → running for one given agent; None when another worker has it, it ended, or
+    its key has no free slot."""
+    try:
+        return _claim(_claimable().filter(agent_id=agent_id), worker=worker)
+    except _LostRace:
+        return None
 
 
 def _lease_renew(agent: Agent, *, now) -> None:
@@ -332,15 +416,6 @@ def agent_heartbeat(*, agent: Agent) -> bool:
     return bool(alive)
 
 
-def agent_next_waiting_ids(*, limit: int = 5) -> list[str]:
-    """The waiting agents that should start first: highest priority, then oldest."""
-    return list(
-        Agent.objects.filter(status=Agent.Status.SPAWNING)
-        .order_by("-priority_rank", "created_at", "agent_id")
-        .values_list("agent_id", flat=True)[:limit]
-    )
-
-
 @transaction.atomic
 def agent_finish(
     *,
@@ -349,7 +424,7 @@ def agent_finish(
     result: str = "",
     error_type: str = "",
     error_message: str = "",
-    from_statuses: tuple[str, ...] = (Agent.Status.RUNNING,),
+    from_status: str = Agent.Status.RUNNING,
 ) -> bool:
     """Move a run to its one terminal state, settle its reservation from the ledger, emit.
 
@@ -359,7 +434,7 @@ def agent_finish(
     from billing.models import LedgerEntry
 
     now = timezone.now()
-    moved = Agent.objects.filter(agent_id=agent.agent_id, status__in=from_statuses).update(
+    moved = Agent.objects.filter(agent_id=agent.agent_id, status=from_status).update(
         status=status,
         result=result,
         error_type=error_type,
@@ -389,7 +464,7 @@ def agent_finish(
         output_tokens=totals["output"],
         refund=refund,
     )
-    _concurrency_give_back(agent.api_key_id)
+    _concurrency_give_back(agent.api_key_id, was=from_status)
     agent.refresh_from_db()
     data: dict[str, Any] = {
         "agent_id": agent.agent_id,
@@ -439,7 +514,7 @@ def agent_cancel(*, owner, agent_id: str, wait_seconds: float = 10.0) -> Agent:
         agent=agent,
         status=Agent.Status.CANCELLED,
         error_type="",
-        from_statuses=(Agent.Status.SPAWNING,),
+        from_status=Agent.Status.SPAWNING,
     ):
         return Agent.objects.get(agent_id=agent_id)
     Agent.objects.filter(agent_id=agent_id, status=Agent.Status.RUNNING).update(

@@ -1,22 +1,30 @@
 """Thin Celery tasks: take ids, call one service.
 
-`run_next_agent` carries no job of its own: each spawn enqueues one, and each run claims the
-waiting agent that should start first (highest priority, then oldest) by compare-and-set. So
-priority holds on every broker, and a duplicate or redelivered message finds nothing to do.
+`run_next_agent` carries no job of its own. A spawn enqueues one; the task claims the waiting
+agent that should start first (highest priority, then oldest, whose key has a free slot) by
+compare-and-set, runs it, and goes on claiming while agents are claimable, for at most
+`RUN_LOOP_SECONDS`; then it hands over to a new message if work is left. So priority holds on
+every broker, a run that ends starts the next one at once in its own process, and a message is
+spent without a claim only when nothing was claimable.
 """
 
 import logging
 import os
 import socket
+import time
 
 import billiard
 from celery import shared_task
 from django.conf import settings
 
 from agents.runner import agent_run_safely
-from agents.services import agent_claim, agent_next_waiting_ids
+from agents.services import agent_claim_next, agent_claimable_exists
 
 logger = logging.getLogger(__name__)
+
+# A task stops claiming new runs after this long (a run may still take its whole timeout, so
+# the task's time limits leave room for both).
+RUN_LOOP_SECONDS = 30
 
 
 def _worker_name(task) -> str:
@@ -36,15 +44,22 @@ def _worker_name(task) -> str:
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
-def run_next_agent(self, hint: str | None = None) -> str | None:
+def run_next_agent(self, hint: str | None = None) -> list[str]:
+    """Run claimable agents one after another; the ids of those it ran, in order."""
     worker = _worker_name(self)
-    for agent_id in agent_next_waiting_ids():
-        agent = agent_claim(agent_id=agent_id, worker=worker)
-        if agent is not None:
-            logger.info("running %s on %s (hint %s)", agent_id, worker, hint)
-            agent_run_safely(agent=agent)
-            return agent_id
-    return None
+    stop_claiming = time.monotonic() + RUN_LOOP_SECONDS
+    ran: list[str] = []
+    while True:
+        agent = agent_claim_next(worker=worker)
+        if agent is None:
+            return ran
+        logger.info("running %s on %s (hint %s)", agent.agent_id, worker, hint)
+        agent_run_safely(agent=agent)
+        ran.append(agent.agent_id)
+        if time.monotonic() >= stop_claiming:
+            if agent_claimable_exists():
+                run_next_agent.delay()
+            return ran
 
 
 @shared_task(name="agents.tasks.reap_lost_runs")

@@ -7,7 +7,9 @@ row, serialize; no auth, no admission) served by the same gunicorn:
 - spawn-to-`running` pickup time with an idle worker (each spawn after a random pause, so it
   lands anywhere in the worker's polling interval, not always at the same point of it);
 - completed runs per second per worker process against a zero-latency fake provider, from the
-  first run's start to the last one's end (the runs' own timestamps, not this script's polling).
+  first run's start to the last one's end (the runs' own timestamps, not this script's polling);
+- pickup of a burst: 100 spawns sent at once (8 clients) to an idle worker of 4 processes, each
+  agent's spawn-to-`running` time, p50 / p99 / p100 (the last agent waits for the 99 before it).
 
     .venv/bin/python bench/bench_spawn.py            # SQLite + filesystem broker
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/bench_spawn.py
@@ -28,6 +30,8 @@ from bench.common import backend, bootstrap, summary
 REQUESTS = 300
 CLIENTS = 8
 PICKUPS = 20
+BURST = 100
+BURST_WORKER_PROCESSES = 4
 IDLE_PAUSE = (0.2, 0.5)  # seconds the worker sits idle before each pickup spawn
 
 
@@ -123,6 +127,32 @@ def main() -> None:
                     agent = Agent.objects.get(pk=agent_id)
                     pickups.append((agent.started_at - agent.created_at).total_seconds())
                 print(f"  spawn-to-running pickup, idle worker: {summary(pickups)}")
+
+            with celery_worker(env=env, concurrency=BURST_WORKER_PROCESSES, name="burst"):
+                with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+                    ids = list(
+                        pool.map(
+                            lambda _: http.post("/api/spawn", content=spawn_body).json()[
+                                "agent_id"
+                            ],
+                            range(BURST),
+                        )
+                    )
+                burst = Agent.objects.filter(agent_id__in=ids)
+                wait_for(
+                    lambda: not burst.exclude(status="completed").exists(),
+                    timeout=120,
+                    interval=0.05,
+                    message="the burst to complete",
+                )
+                burst_pickups = [
+                    (started - created).total_seconds()
+                    for created, started in burst.values_list("created_at", "started_at")
+                ]
+                print(
+                    f"  pickup of a burst of {BURST} spawns, idle worker of "
+                    f"{BURST_WORKER_PROCESSES} processes: {summary(burst_pickups)}"
+                )
 
 
 if __name__ == "__main__":

@@ -322,6 +322,8 @@ J1MSKY_PROVIDERS = {
 
 # Seconds per token of the labelled `simulated` backend (providers without a key).
 J1MSKY_SIMULATED_TOKEN_DELAY = env.float("J1MSKY_SIMULATED_TOKEN_DELAY", default=0.01)
+# Agents of one key waiting to run, beyond which a spawn is 429 concurrency_limited (§7.1).
+J1MSKY_MAX_WAITING_AGENTS_PER_KEY = env.int("J1MSKY_MAX_WAITING_AGENTS_PER_KEY", default=500)
 # Lease on a running agent's budget reservation; renewed while it runs, reaped when it lapses.
 J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", default=120)
 

@@ -30,10 +30,22 @@ def live_providers(fake_provider, settings):
 
 @pytest.fixture
 def run_waiting():
-    """Run the waiting agents in this process, as a worker would (highest priority first)."""
+    """Run the waiting agents in this process, as a worker's task does (highest priority first,
+    until none is claimable); returns their ids in the order they ran."""
     from agents.tasks import run_next_agent
 
-    def run(times: int = 1) -> list[str | None]:
-        return [run_next_agent() for _ in range(times)]
+    return run_next_agent
+
+
+@pytest.fixture
+def run_one():
+    """Claim one given waiting agent and run it in this process, as a worker would."""
+    from agents.runner import agent_run_safely
+    from agents.services import agent_claim
+
+    def run(agent_id: str) -> None:
+        agent = agent_claim(agent_id=agent_id, worker="test#1")
+        assert agent is not None, f"{agent_id} is not claimable"
+        agent_run_safely(agent=agent)
 
     return run

@@ -30,10 +30,13 @@ def spawn(client, **body):
 
 
 def running_on(agent: Agent, *, worker: str, heartbeat_age: timedelta) -> Agent:
-    """Mark the agent claimed by `worker`, its last run heartbeat `heartbeat_age` ago."""
+    """Claim the agent for `worker`, its last run heartbeat `heartbeat_age` ago."""
+    from agents.services import agent_claim
+
+    assert agent_claim(agent_id=agent.agent_id, worker=worker) is not None
     beat = timezone.now() - heartbeat_age
     Agent.objects.filter(pk=agent.pk).update(
-        status="running", worker=worker, started_at=beat - timedelta(minutes=5), heartbeat_at=beat
+        started_at=beat - timedelta(minutes=5), heartbeat_at=beat
     )
     return Agent.objects.get(pk=agent.pk)
 
@@ -83,14 +86,14 @@ def test_the_reaper_fails_a_run_whose_process_died_though_its_worker_lives(write
     worker = live_worker()
     dead = running_on(spawn(writer), worker=worker, heartbeat_age=timedelta(minutes=2))
     alive = running_on(spawn(writer), worker=worker, heartbeat_age=timedelta(seconds=5))
-    assert KeyConcurrency.objects.get(api_key=writer.key).active == 2
+    assert KeyConcurrency.objects.get(api_key=writer.key).running == 2
 
     assert agents_reap() == 1
     dead.refresh_from_db()
     assert (dead.status, dead.error_type) == ("failed", "worker_lost")
     assert Reservation.objects.get(pk=dead.reservation_id).state == "released"
     assert Agent.objects.get(pk=alive.pk).status == "running"
-    assert KeyConcurrency.objects.get(api_key=writer.key).active == 1
+    assert KeyConcurrency.objects.get(api_key=writer.key).running == 1
     assert agents_reap() == 0
 
 
@@ -200,3 +203,23 @@ def test_the_heartbeat_thread_reconnects_after_losing_its_connection(writer, set
     assert len(calls) >= 3
     agent.refresh_from_db()
     assert timezone.now() - agent.heartbeat_at < timedelta(seconds=10)
+
+
+def test_the_reaper_sends_run_messages_for_claimable_agents_left_waiting(writer, monkeypatch):
+    from agents import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.run_next_agent, "delay", lambda *a: sent.append(a))
+    fresh = spawn(writer)
+    stranded = spawn(writer)
+    Agent.objects.filter(pk=stranded.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert agents_reap() == 0
+    assert len(sent) == 1  # the stranded agent; the fresh one still has its own message
+    assert Agent.objects.get(pk=fresh.pk).status == "spawning"
+
+    # A key running its limit leaves its old waiting agents unclaimable: no message for them.
+    sent.clear()
+    writer.key.max_concurrent_agents = 1
+    writer.key.save()
+    running_on(fresh, worker=live_worker(), heartbeat_age=timedelta())
+    assert agents_reap() == 0 and sent == []

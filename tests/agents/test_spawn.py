@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from agents.models import Agent, Event, Provider
+from agents.models import Agent, Event, KeyConcurrency, Provider
 from billing.models import LedgerEntry, Reservation
 from tests.fakeprovider import ok, slow, status
 
@@ -198,13 +198,55 @@ def test_budget_refusal_is_402_with_the_numbers(writer, settings):
     assert not Agent.objects.exists()
 
 
-def test_per_key_concurrency_limit_is_429(make_client):
-    client = make_client(["agents:write"], max_concurrent_agents=2)
+def test_the_per_key_cap_on_waiting_agents_is_429(make_client, settings):
+    settings.J1MSKY_MAX_WAITING_AGENTS_PER_KEY = 2
+    client = make_client(["agents:write"], max_concurrent_agents=1)
     assert [spawn(client).status_code for _ in range(2)] == [201, 201]
     refused = spawn(client)
     assert refused.status_code == 429
-    assert refused.json()["error"]["type"] == "concurrency_limited"
+    error = refused.json()["error"]
+    assert error["type"] == "concurrency_limited"
+    assert error["details"] == {"max_waiting_agents": 2, "max_concurrent_agents": 1}
     assert Agent.objects.count() == 2
+
+
+def test_agents_beyond_a_keys_concurrency_wait_and_start_as_slots_free(make_client):
+    from agents.services import agent_claim_next, agent_finish
+
+    client = make_client(["agents:write"], max_concurrent_agents=2)
+    other = make_client(["agents:write"])
+    mine = [spawn(client, priority="high").json()["agent_id"] for _ in range(3)]
+    theirs = spawn(other, priority="low").json()["agent_id"]
+
+    first, second = agent_claim_next(worker="w#1"), agent_claim_next(worker="w#1")
+    assert {first.agent_id, second.agent_id} == set(mine[:2])
+    # The key runs its two already: its third agent waits, the other key's low one goes first.
+    third = agent_claim_next(worker="w#1")
+    assert third.agent_id == theirs
+    assert agent_claim_next(worker="w#1") is None
+    assert Agent.objects.get(pk=mine[2]).status == "spawning"
+
+    agent_finish(agent=first, status="completed")
+    assert agent_claim_next(worker="w#1").agent_id == mine[2]
+    counts = KeyConcurrency.objects.get(api_key=client.key)
+    assert (counts.running, counts.waiting) == (2, 0)
+
+
+def test_a_fifty_item_batch_of_a_default_key_is_admitted_whole(
+    make_client, live_providers, run_waiting
+):
+    client = make_client(["agents:read", "agents:write"])
+    response = client.post(
+        "/api/spawn-batch",
+        {"agents": [{"task": f"item {i}", "model": "k2p5"} for i in range(50)]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [r.get("status") for r in response.json()["results"]] == ["spawning"] * 50
+    counts = KeyConcurrency.objects.get(api_key=client.key)
+    assert (counts.running, counts.waiting) == (0, 50)
+    assert len(run_waiting()) == 50
+    assert Agent.objects.filter(status="completed").count() == 50
 
 
 def test_team_runs_each_step_and_sums_the_cost(writer, live_providers, run_waiting):
@@ -262,7 +304,7 @@ def test_waiting_high_priority_work_starts_first(writer, run_waiting):
     low = spawn(writer, priority="low").json()["agent_id"]
     normal = spawn(writer, priority="normal").json()["agent_id"]
     high = spawn(writer, priority="high").json()["agent_id"]
-    assert run_waiting(3) == [high, normal, low]
+    assert run_waiting() == [high, normal, low]
 
 
 def test_list_filters_sort_and_meta_over_the_filtered_set(writer, run_waiting):
@@ -280,12 +322,12 @@ def test_list_filters_sort_and_meta_over_the_filtered_set(writer, run_waiting):
     assert writer.get("/api/agents?sort=-nope").status_code == 400
 
 
-def test_active_list_and_event_feed(writer, run_waiting):
+def test_active_list_and_event_feed(writer, run_one):
     first = spawn(writer).json()["agent_id"]
     spawn(writer)
     active = writer.get("/api/agents/active").json()
     assert active["count"] == 2 and len(active["agents"]) == 2
-    run_waiting()
+    run_one(first)
     assert writer.get("/api/agents/active").json()["count"] == 1
 
     page = writer.get("/api/events?limit=2").json()

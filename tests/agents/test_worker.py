@@ -130,7 +130,7 @@ def test_a_killed_pool_process_is_reaped_though_its_worker_lives(writer, live_pr
     agent = Agent.objects.get(pk=agent_id)
     assert (agent.status, agent.error_type) == ("failed", "worker_lost")
     assert len(live_providers.requests) == 1
-    assert KeyConcurrency.objects.get(api_key=writer.key).active == 0
+    assert KeyConcurrency.objects.get(api_key=writer.key).running == 0
     assert BudgetDay.objects.get().reserved_micros == 0
 
 

@@ -68,8 +68,9 @@ def test_a_new_keys_secret_is_not_stored_and_a_replay_shows_it_as_null(admin_cli
     assert rotated.json()["key"].encode() not in stored
 
 
-def test_a_429_is_not_stored_and_the_key_can_be_retried(make_client):
-    client = make_client(["agents:read", "agents:write"], max_concurrent_agents=1)
+def test_a_429_is_not_stored_and_the_key_can_be_retried(make_client, settings):
+    settings.J1MSKY_MAX_WAITING_AGENTS_PER_KEY = 1
+    client = make_client(["agents:read", "agents:write"])
     assert _spawn(client, "k-first", {"task": "holds the only slot"}).status_code == 201
     refused = _spawn(client, "k-429", {"task": "waits its turn"})
     assert refused.status_code == 429
