@@ -2,13 +2,26 @@ from django.contrib import admin, messages
 
 from agents.models import Agent, Event, ModelAlias, Provider, Team
 from agents.services import agent_cancel
+from j1msky.admin import ModelAdmin
 from j1msky.api.errors import Conflict
+from security.services import actor_of, audit_record
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ModelAdmin):
+    """Limits and breaker settings are editable; where a provider's calls go is not.
+
+    The adapter, the environment variable names and the default base URL decide where the
+    provider's API key and every task's text are sent, so they come from code (migrations) and
+    the environment (`J1MSKY_<NAME>_BASE_URL`), never from a form.
+    """
+
     list_display = ["id", "adapter", "configured", "hourly_limit", "breaker_state", "base_url"]
     readonly_fields = [
+        "id",
+        "adapter",
+        "env_name",
+        "base_url",
         "breaker_state",
         "breaker_failures",
         "breaker_opened_at",
@@ -20,9 +33,15 @@ class ProviderAdmin(admin.ModelAdmin):
     def configured(self, obj):
         return obj.is_configured
 
+    def has_add_permission(self, request):
+        return False  # providers come with the code (a data migration) that speaks to them
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ModelAlias)
-class ModelAliasAdmin(admin.ModelAdmin):
+class ModelAliasAdmin(ModelAdmin):
     list_display = [
         "alias",
         "provider",
@@ -38,12 +57,12 @@ class ModelAliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ModelAdmin):
     list_display = ["id", "name", "members", "enabled"]
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ModelAdmin):
     list_display = [
         "agent_id",
         "owner",
@@ -65,7 +84,10 @@ class AgentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Cancel selected agents")
+    def has_delete_permission(self, request, obj=None):
+        return False  # runs carry the ledger's and the keys' counts; they end, they stay
+
+    @admin.action(description="Cancel selected agents", permissions=["change"])
     def cancel_agents(self, request, queryset):
         done = skipped = 0
         for agent in queryset.exclude(status__in=Agent.TERMINAL):
@@ -74,6 +96,14 @@ class AgentAdmin(admin.ModelAdmin):
             except Conflict:  # it ended meanwhile
                 skipped += 1
                 continue
+            audit_record(
+                event="admin.action",
+                owner=agent.owner,
+                actor=actor_of(user=request.user),
+                resource_type="agent",
+                resource_id=agent.agent_id,
+                details={"action": "cancel"},
+            )
             done += 1
         message = f"Cancellation requested for {done} agent(s)."
         if skipped:
@@ -82,7 +112,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ModelAdmin):
     list_display = ["id", "type", "owner", "agent", "created_at"]
     list_filter = ["type"]
 

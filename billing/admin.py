@@ -14,22 +14,13 @@ from billing.models import (
     Reservation,
 )
 from billing.services import budget_release, budget_set
+from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
 from security.net import client_ip
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from security.services import actor_of, audit_record
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyModelAdmin):
     list_display = [
         "created_at",
         "day",
@@ -51,13 +42,13 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BudgetDay)
-class BudgetDayAdmin(ReadOnlyAdmin):
+class BudgetDayAdmin(ReadOnlyModelAdmin):
     list_display = ["day", "limit", "spent", "reserved"]
     ordering = ["-day"]
 
 
 @admin.register(KeyBudgetDay)
-class KeyBudgetDayAdmin(ReadOnlyAdmin):
+class KeyBudgetDayAdmin(ReadOnlyModelAdmin):
     list_display = ["day", "api_key", "limit", "spent", "reserved"]
     list_select_related = ["api_key"]
     search_fields = ["api_key__key_id", "api_key__name"]
@@ -65,14 +56,14 @@ class KeyBudgetDayAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProviderWindow)
-class ProviderWindowAdmin(ReadOnlyAdmin):
+class ProviderWindowAdmin(ReadOnlyModelAdmin):
     list_display = ["window_start", "provider", "used", "hourly_limit"]
     list_filter = ["provider"]
     ordering = ["-window_start", "provider_id"]
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
+class ReservationAdmin(ReadOnlyModelAdmin):
     list_display = [
         "id",
         "day",
@@ -93,14 +84,26 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_select_related = ["owner", "api_key"]
     actions = ["release"]
 
-    @admin.action(description="Release selected open reservations")
+    def has_release_permission(self, request):
+        return request.user.has_perm("billing.change_reservation")
+
+    @admin.action(description="Release selected open reservations", permissions=["release"])
     def release(self, request, queryset):
         count = 0
         for reservation in queryset.filter(state=Reservation.State.OPEN):
             released = budget_release(
                 reservation=reservation, reason=f"admin:{request.user.username}"[:32]
             )
-            count += released.close_reason.startswith("admin:")
+            if released.close_reason.startswith("admin:"):
+                count += 1
+                audit_record(
+                    event="admin.action",
+                    owner=reservation.owner,
+                    actor=actor_of(user=request.user),
+                    resource_type="reservation",
+                    resource_id=str(reservation.pk),
+                    details={"action": "release", "amount": str(reservation.amount)},
+                )
         self.message_user(request, f"Released {count} reservation(s).", messages.SUCCESS)
 
 
@@ -113,7 +116,7 @@ class BudgetSettingForm(forms.ModelForm):
 
 
 @admin.register(BudgetSetting)
-class BudgetSettingAdmin(admin.ModelAdmin):
+class BudgetSettingAdmin(ModelAdmin):
     """The run-time daily budget; a change goes through the audited service."""
 
     form = BudgetSettingForm
@@ -136,6 +139,7 @@ class BudgetSettingAdmin(admin.ModelAdmin):
         setting = budget_set(
             daily_budget=form.cleaned_data["daily_budget"],
             owner=request.user,
+            actor=actor_of(user=request.user),
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )

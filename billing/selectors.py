@@ -266,14 +266,15 @@ def usage_default_period(*, now: datetime | None = None) -> tuple[date, date]:
     return today.replace(day=1), today
 
 
-def usage_report(*, start: date, end: date) -> UsageReport:
+def usage_report(*, start: date, end: date, owner=None) -> UsageReport:
     """Spend from the ledger between two budget days (inclusive), by model and by day.
 
-    Every row is taken at its 4-dp cost (whole ten-thousandths, rounded half-up in SQL, a no-op
+    `owner` limits it to one owner's calls (None: every owner's). Every row is taken at its 4-dp
+    cost (whole ten-thousandths, rounded half-up in SQL, a no-op
     for rows `ledger_record` wrote) and summed as integers, so each group is exact and
     `total_cost` equals the sum of `by_model` and the sum of `by_day` to the last digit.
     """
-    entries = ledger_entry_list(start=start, end=end).order_by()
+    entries = ledger_entry_list(start=start, end=end, owner=owner).order_by()
     cost = Sum(_ROW_COST_TEN_THOUSANDTHS)
     by_model_units = dict(
         entries.values("model").annotate(total=cost).values_list("model", "total")

@@ -49,10 +49,40 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "j1msky.api.errors.csrf_failure"
 
+# --- Hardening (docs/operations.md, "Going live") ------------------------------------------
+# `live` serves real keys and money: it refuses to start with debug pages, a wildcard host or a
+# weak secret key, and turns on secure cookies, HTTPS redirects and HSTS. Staging and dev may opt
+# in variable by variable.
+LIVE = J1MSKY_ENVIRONMENT == "live"
+if LIVE:
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be false in the live environment")
+    if not env("DJANGO_ALLOWED_HOSTS", default="") or "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ALLOWED_HOSTS must name the live host names (no wildcard) in live"
+        )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be at least 50 random characters in live"
+        )
+SESSION_COOKIE_SECURE = env.bool("J1MSKY_SECURE_COOKIES", default=LIVE)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("J1MSKY_SSL_REDIRECT", default=LIVE)
+# Health probes and scrapes from inside the host network keep working over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/(v1/)?health$", r"^api/(v1/)?metrics$"]
+SECURE_HSTS_SECONDS = env.int("J1MSKY_HSTS_SECONDS", default=31_536_000 if LIVE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("J1MSKY_HSTS_INCLUDE_SUBDOMAINS", default=LIVE)
+SECURE_HSTS_PRELOAD = env.bool("J1MSKY_HSTS_PRELOAD", default=False)
+if env.bool("J1MSKY_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
 # --- Applications -------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "security.admin_apps.J1mskyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -217,6 +247,11 @@ J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", def
 J1MSKY_WORKER_LOST_AFTER_SECONDS = env.int("J1MSKY_WORKER_LOST_AFTER_SECONDS", default=60)
 
 # --- Auth, i18n, static -------------------------------------------------------------------------
+
+# "Shown once" secrets travel in admin messages: keep them in the session, never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Failed admin logins per client IP before the login form refuses it for the lock-out window.
+J1MSKY_ADMIN_LOGIN_FAILURE_LIMIT = env.int("J1MSKY_ADMIN_LOGIN_FAILURE_LIMIT", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

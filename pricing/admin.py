@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
 from j1msky.api.errors import DomainError
 from pricing.models import (
     Decision,
@@ -24,6 +25,7 @@ from pricing.services import (
     pricing_policy_update,
     pricing_policy_validate,
 )
+from security.services import actor_of, audit_record
 
 POLICY_COLUMNS = [
     column for columns in PricingPolicy.TABLES.values() for column in columns.values()
@@ -56,19 +58,8 @@ class PricingPolicyForm(forms.ModelForm):
         return cleaned
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PricingPolicy)
-class PricingPolicyAdmin(admin.ModelAdmin):
+class PricingPolicyAdmin(ModelAdmin):
     """Saving the latest version (or adding one) creates the next version; rows never change."""
 
     form = PricingPolicyForm
@@ -144,7 +135,7 @@ class PricingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(ReadOnlyAdmin):
+class QuoteAdmin(ReadOnlyModelAdmin):
     list_display = [
         "quote_id",
         "owner",
@@ -162,7 +153,7 @@ class QuoteAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyModelAdmin):
     list_display = [
         "decision_id",
         "owner",
@@ -178,20 +169,33 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_select_related = ["owner", "exception"]
     actions = ["approve_as_exception"]
 
+    def has_approve_permission(self, request):
+        return request.user.has_perm("pricing.add_pricingexception")
+
     @admin.display(description="exception")
     def exception_status(self, obj: Decision) -> str:
         exception = getattr(obj, "exception", None)
         return exception.status if exception else "-"
 
-    @admin.action(description="Approve selected escalated decisions as exceptions")
+    @admin.action(
+        description="Approve selected escalated decisions as exceptions", permissions=["approve"]
+    )
     def approve_as_exception(self, request, queryset):
         created, refused = 0, []
         for decision in queryset:
             try:
-                exception_create(
+                exception = exception_create(
                     decision=decision,
                     approver=request.user.get_username(),
                     reason="approved in the admin",
+                )
+                audit_record(
+                    event="admin.action",
+                    owner=decision.owner,
+                    actor=actor_of(user=request.user),
+                    resource_type="pricing_exception",
+                    resource_id=exception.exception_id,
+                    details={"action": "approve_as_exception", "decision": decision.decision_id},
                 )
                 created += 1
             except DomainError as error:
@@ -203,7 +207,7 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PricingException)
-class PricingExceptionAdmin(ReadOnlyAdmin):
+class PricingExceptionAdmin(ReadOnlyModelAdmin):
     list_display = [
         "exception_id",
         "owner",
@@ -219,12 +223,23 @@ class PricingExceptionAdmin(ReadOnlyAdmin):
     list_select_related = ["owner", "decision"]
     actions = ["close_exceptions"]
 
-    @admin.action(description="Close selected exceptions")
+    def has_close_permission(self, request):
+        return request.user.has_perm("pricing.change_pricingexception")
+
+    @admin.action(description="Close selected exceptions", permissions=["close"])
     def close_exceptions(self, request, queryset):
         closed = 0
         for exception in queryset.filter(status=PricingException.Status.OPEN):
             try:
                 exception_close(exception=exception, closed_by=request.user.get_username())
+                audit_record(
+                    event="admin.action",
+                    owner=exception.owner,
+                    actor=actor_of(user=request.user),
+                    resource_type="pricing_exception",
+                    resource_id=exception.exception_id,
+                    details={"action": "close"},
+                )
                 closed += 1
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
@@ -232,7 +247,7 @@ class PricingExceptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScenarioEvaluation)
-class ScenarioEvaluationAdmin(ReadOnlyAdmin):
+class ScenarioEvaluationAdmin(ReadOnlyModelAdmin):
     list_display = [
         "evaluation_id",
         "owner",
@@ -247,13 +262,13 @@ class ScenarioEvaluationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PricingReport)
-class PricingReportAdmin(ReadOnlyAdmin):
+class PricingReportAdmin(ReadOnlyModelAdmin):
     list_display = ["day", "status", "daily_cost", "generated_at"]
     list_filter = ["status"]
     date_hierarchy = "day"
 
 
 @admin.register(ExceptionAgingAlert)
-class ExceptionAgingAlertAdmin(ReadOnlyAdmin):
+class ExceptionAgingAlertAdmin(ReadOnlyModelAdmin):
     list_display = ["day", "owner", "level", "summary", "recommended_action"]
     list_filter = ["level"]

@@ -1,10 +1,22 @@
+"""Keys and the audit log in the Django admin.
+
+Creating and rotating a key shows its secret once, so both need the `security.issue_apikey`
+permission (superusers hold it); revoking needs `change_apikey`. After creation only a key's
+name can change: its owner, scopes, limits and expiry are what it was issued with. Every admin
+action is audited with the staff user as the actor. The audit log is read-only.
+"""
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from j1msky.admin import ModelAdmin
 from j1msky.api.permissions import SCOPES
 from security.models import ApiKey, AuditLog
-from security.services import api_key_create, api_key_revoke, api_key_rotate
+from security.services import actor_of, api_key_create, api_key_revoke, api_key_rotate
+
+ISSUE_PERMISSION = "security.issue_apikey"
+CREATE_FIELDS = ["name", "owner", "scopes", "expires_at", "daily_budget", "max_concurrent_agents"]
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -14,51 +26,42 @@ class ApiKeyCreateForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "owner", "scopes", "expires_at", "daily_budget", "max_concurrent_agents"]
+        fields = CREATE_FIELDS
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
     list_display = ["key_id", "name", "owner", "prefix", "scopes", "status", "last_used_at"]
     list_filter = ["environment"]
     search_fields = ["key_id", "name", "owner__username"]
-    readonly_fields = [
-        "key_id",
-        "prefix",
-        "environment",
-        "created_at",
-        "revoked_at",
-        "revoked_reason",
-        "rotated_from",
-        "last_used_at",
-        "last_used_ip",
-        "scopes",
-    ]
     actions = ["revoke_keys", "rotate_keys"]
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(ISSUE_PERMISSION)
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm(ISSUE_PERMISSION)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # keys are revoked, never deleted: the audit trail names them
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
         return super().get_form(request, obj, **kwargs)
 
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj else ["key_id"]
-
     def get_fields(self, request, obj=None):
+        return CREATE_FIELDS if obj is None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return [
-                "name",
-                "owner",
-                "scopes",
-                "expires_at",
-                "daily_budget",
-                "max_concurrent_agents",
-            ]
-        return super().get_fields(request, obj)
+            return ["key_id"]
+        return [f.name for f in ApiKey._meta.fields if f.name != "name"]
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            ApiKey.objects.filter(pk=obj.pk).update(name=form.cleaned_data["name"])
+            return
         key, secret = api_key_create(
             owner=form.cleaned_data["owner"],
             name=form.cleaned_data["name"],
@@ -66,6 +69,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data.get("expires_at"),
             daily_budget=form.cleaned_data.get("daily_budget"),
             max_concurrent_agents=form.cleaned_data.get("max_concurrent_agents") or 10,
+            actor=actor_of(user=request.user),
         )
         obj.pk = key.pk
         obj.key_id = key.key_id
@@ -75,21 +79,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
         count = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(key=key, reason=f"revoked in admin by {request.user.username}")
+            api_key_revoke(
+                key=key,
+                reason=f"revoked in admin by {request.user.get_username()}",
+                actor=actor_of(user=request.user),
+            )
             count += 1
         self.message_user(request, f"Revoked {count} key(s).")
 
-    @admin.action(description="Rotate selected keys (24 h grace)")
+    @admin.action(description="Rotate selected keys (24 h grace)", permissions=["issue"])
     def rotate_keys(self, request, queryset):
         now = timezone.now()
         for key in queryset.filter(revoked_at__isnull=True):
             if key.is_expired(now):
                 continue
-            new_key, secret = api_key_rotate(key=key, grace_hours=24)
+            new_key, secret = api_key_rotate(
+                key=key, grace_hours=24, actor=actor_of(user=request.user)
+            )
             self.message_user(
                 request,
                 f"{key.key_id} rotated to {new_key.key_id}. Copy it now; it is not shown again: "
@@ -99,13 +109,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ["timestamp", "event", "severity", "api_key_id", "ip_address", "resource_id"]
+class AuditLogAdmin(ModelAdmin):
+    list_display = [
+        "timestamp",
+        "event",
+        "severity",
+        "actor",
+        "api_key_id",
+        "ip_address",
+        "resource_id",
+    ]
     list_filter = ["event", "severity"]
-    search_fields = ["api_key_id", "resource_id", "request_id"]
+    search_fields = ["api_key_id", "actor", "resource_id", "request_id"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # append-only: retention purges it, people do not

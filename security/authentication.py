@@ -42,6 +42,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key")
+        if key.environment != settings.J1MSKY_ENVIRONMENT:
+            # A copied database must not let one environment's keys into another.
+            raise exceptions.AuthenticationFailed(
+                f"API key belongs to the {key.environment} environment"
+            )
         if key.is_revoked:
             raise exceptions.AuthenticationFailed("API key revoked")
         if key.is_expired(now):

@@ -48,6 +48,14 @@ class ApiKey(models.Model):
     rotated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotations"
     )
+    created_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="The key whose request created this one (null: the admin or a command).",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     daily_budget = models.DecimalField(
@@ -64,6 +72,9 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
+        permissions = [
+            ("issue_apikey", "Can create and rotate API keys (and see each new secret once)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_id})"
@@ -99,6 +110,11 @@ class AuditLog(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     api_key_id = models.CharField(max_length=32, blank=True)
+    actor = models.CharField(
+        max_length=160,
+        blank=True,
+        help_text="Who acted: key:<key_id>, admin:<username>, or system.",
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
     request_id = models.CharField(max_length=64, blank=True)

@@ -5,7 +5,11 @@ from security.models import ApiKey
 
 
 def api_key_list(*, owner) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(owner=owner).select_related("rotated_from").order_by("-created_at")
+    return (
+        ApiKey.objects.filter(owner=owner)
+        .select_related("rotated_from", "created_by")
+        .order_by("-created_at")
+    )
 
 
 def api_key_get(*, owner, key_id: str) -> ApiKey:

@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from j1msky.api.errors import Conflict, InvalidInput
+from j1msky.api.errors import Conflict, Forbidden, InvalidInput
 from j1msky.api.permissions import SCOPES
 from j1msky.logging import current_request_id
 from security.models import ApiKey, AuditLog, hash_secret, new_key_secret
@@ -22,11 +22,21 @@ logger = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
+def actor_of(*, api_key: ApiKey | None = None, user=None) -> str:
+    """How an audit row names who acted: the API key, else the admin user, else the system."""
+    if api_key is not None:
+        return f"key:{api_key.key_id}"
+    if user is not None:
+        return f"admin:{user.get_username()}"
+    return "system"
+
+
 def audit_record(
     *,
     event: str,
     owner=None,
     api_key: ApiKey | None = None,
+    actor: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
     resource_type: str = "",
@@ -34,11 +44,13 @@ def audit_record(
     details: dict[str, Any] | None = None,
     severity: str = AuditLog.Severity.INFO,
 ) -> AuditLog:
+    """Write one audit row. `actor` defaults to the API key when one is given."""
     return AuditLog.objects.create(
         event=event,
         severity=severity,
         owner=owner if owner is not None else getattr(api_key, "owner", None),
         api_key_id=api_key.key_id if api_key else "",
+        actor=(actor or actor_of(api_key=api_key))[:160],
         ip_address=ip_address,
         user_agent=user_agent[:255],
         request_id=current_request_id.get() if current_request_id.get() != "-" else "",
@@ -61,6 +73,37 @@ def _validated_scopes(scopes: Iterable[str]) -> list[str]:
     return scopes
 
 
+def _capped(
+    granting_key: ApiKey, *, daily_budget, max_concurrent_agents: int, expires_at
+) -> tuple[Any, int, datetime | None]:
+    """A new key's limits, capped at the granting key's (semantics §3): a key never grants
+    more budget, concurrency or lifetime than it holds itself."""
+    if granting_key.daily_budget is not None:
+        daily_budget = (
+            granting_key.daily_budget
+            if daily_budget is None
+            else min(daily_budget, granting_key.daily_budget)
+        )
+    max_concurrent_agents = min(max_concurrent_agents, granting_key.max_concurrent_agents)
+    if granting_key.expires_at is not None:
+        expires_at = (
+            granting_key.expires_at
+            if expires_at is None
+            else min(expires_at, granting_key.expires_at)
+        )
+    return daily_budget, max_concurrent_agents, expires_at
+
+
+def _grantable(scopes: list[str], granting_key: ApiKey) -> None:
+    missing = sorted(set(scopes) - set(granting_key.scopes))
+    if missing:
+        raise Forbidden(
+            f"A key cannot grant scopes it does not hold: {', '.join(missing)}",
+            code="insufficient_scope",
+            details={"scopes": [f"Not held by the calling key: {s}" for s in missing]},
+        )
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -71,9 +114,25 @@ def api_key_create(
     daily_budget=None,
     max_concurrent_agents: int = 10,
     rotated_from: ApiKey | None = None,
-    actor_key: ApiKey | None = None,
+    granting_key: ApiKey | None = None,
+    actor: str = "",
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with its secret, which is never stored and never shown again."""
+    """Create a key; returns it with its secret, which is never stored and never shown again.
+
+    `granting_key` is the key whose request creates this one: the new key may hold only scopes
+    it holds (403 otherwise), its limits are capped at its own, and it is recorded as the
+    creator. Without one (the admin, a management command) nothing is capped; `actor` then
+    names who acted for the audit row.
+    """
+    scopes = _validated_scopes(scopes)
+    if granting_key is not None:
+        _grantable(scopes, granting_key)
+        daily_budget, max_concurrent_agents, expires_at = _capped(
+            granting_key,
+            daily_budget=daily_budget,
+            max_concurrent_agents=max_concurrent_agents,
+            expires_at=expires_at,
+        )
     environment = settings.J1MSKY_ENVIRONMENT
     secret = new_key_secret(environment)
     key = ApiKey.objects.create(
@@ -82,16 +141,18 @@ def api_key_create(
         environment=environment,
         prefix=secret[: len(environment) + 8],
         secret_hash=hash_secret(secret),
-        scopes=_validated_scopes(scopes),
+        scopes=scopes,
         expires_at=expires_at,
         daily_budget=daily_budget,
         max_concurrent_agents=max_concurrent_agents,
         rotated_from=rotated_from,
+        created_by=granting_key,
     )
     audit_record(
         event="api.key.created",
         owner=owner,
-        api_key=actor_key,
+        api_key=granting_key,
+        actor=actor,
         resource_type="api_key",
         resource_id=key.key_id,
         details={"name": name, "scopes": key.scopes},
@@ -99,28 +160,62 @@ def api_key_create(
     return key, secret
 
 
-@transaction.atomic
-def api_key_revoke(
-    *, key: ApiKey, reason: str = "", notify_user: bool = False, actor_key: ApiKey | None = None
-) -> ApiKey:
-    updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason[:200]
-    )
-    if not updated:
-        raise Conflict("Key is already revoked", code="key_already_revoked")
-    key.refresh_from_db()
+def api_key_descendants(key: ApiKey) -> list[ApiKey]:
+    """Every key created by `key`, by the keys it created, and so on (oldest generation first)."""
+    found: list[ApiKey] = []
+    seen = {key.pk}
+    generation = [key.pk]
+    while generation:
+        children = list(ApiKey.objects.filter(created_by_id__in=generation).exclude(pk__in=seen))
+        found.extend(children)
+        seen.update(child.pk for child in children)
+        generation = [child.pk for child in children]
+    return found
+
+
+def _revoke_one(*, key: ApiKey, reason: str, api_key: ApiKey | None, actor: str, now) -> bool:
+    if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason[:200]
+    ):
+        return False
     audit_record(
         event="api.key.revoked",
         owner=key.owner,
-        api_key=actor_key,
+        api_key=api_key,
+        actor=actor,
         resource_type="api_key",
         resource_id=key.key_id,
         details={"reason": reason},
         severity=AuditLog.Severity.WARNING,
     )
+    return True
+
+
+@transaction.atomic
+def api_key_revoke(
+    *,
+    key: ApiKey,
+    reason: str = "",
+    notify_user: bool = False,
+    revoke_descendants: bool = False,
+    actor_key: ApiKey | None = None,
+    actor: str = "",
+) -> tuple[ApiKey, list[ApiKey]]:
+    """Revoke `key` at once (409 when it already is) and, when asked, every key descended from
+    it (semantics §3); returns the key and the descendants this call revoked."""
+    now = timezone.now()
+    if not _revoke_one(key=key, reason=reason, api_key=actor_key, actor=actor, now=now):
+        raise Conflict("Key is already revoked", code="key_already_revoked")
+    revoked: list[ApiKey] = []
+    if revoke_descendants:
+        because = f"ancestor {key.key_id} revoked" + (f": {reason}" if reason else "")
+        for child in api_key_descendants(key):
+            if _revoke_one(key=child, reason=because, api_key=actor_key, actor=actor, now=now):
+                revoked.append(child)
+    key.refresh_from_db()
     if notify_user and key.owner.email:
         transaction.on_commit(lambda: _notify_revoked(key))
-    return key
+    return key, revoked
 
 
 def _notify_revoked(key: ApiKey) -> None:
@@ -140,9 +235,17 @@ def _notify_revoked(key: ApiKey) -> None:
 
 @transaction.atomic
 def api_key_rotate(
-    *, key: ApiKey, grace_hours: int = 24, actor_key: ApiKey | None = None
+    *,
+    key: ApiKey,
+    grace_hours: int = 24,
+    granting_key: ApiKey | None = None,
+    actor: str = "",
 ) -> tuple[ApiKey, str]:
-    """A new key with the same scopes; the old one keeps working until the grace period ends."""
+    """A new key with the same scopes; the old one keeps working until the grace period ends.
+
+    Rotated by an API key (`granting_key`), the caller must hold every scope of the key it
+    rotates, and the new key's limits are capped at the caller's, as for a new key.
+    """
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     if key.is_revoked or key.is_expired(now):
@@ -156,14 +259,16 @@ def api_key_rotate(
         daily_budget=key.daily_budget,
         max_concurrent_agents=key.max_concurrent_agents,
         rotated_from=key,
-        actor_key=actor_key,
+        granting_key=granting_key,
+        actor=actor,
     )
     key.expires_at = min(key.expires_at, grace_end) if key.expires_at else grace_end
     key.save(update_fields=["expires_at"])
     audit_record(
         event="api.key.rotated",
         owner=key.owner,
-        api_key=actor_key,
+        api_key=granting_key,
+        actor=actor,
         resource_type="api_key",
         resource_id=key.key_id,
         details={"new_key_id": new_key.key_id, "grace_hours": grace_hours},

@@ -34,13 +34,14 @@ def make_user(db):
 
 @pytest.fixture
 def make_client(db, make_user):
-    """`make_client(["agents:read"], user=None)` → an APIClient with a fresh key.
+    """`make_client(["agents:read"], user=None, staff=False)` → an APIClient with a fresh key.
 
-    The client carries `.key` (the ApiKey row), `.secret` and `.user`.
+    The client carries `.key` (the ApiKey row), `.secret` and `.user`; `staff=True` makes its
+    owner staff (who may change system-wide settings and read every owner's usage).
     """
 
-    def make(scopes=None, *, user=None, **key_fields):
-        user = user or make_user()
+    def make(scopes=None, *, user=None, staff=False, **key_fields):
+        user = user or make_user(is_staff=staff)
         key, secret = api_key_create(
             owner=user, name="test", scopes=scopes or ALL_SCOPES, **key_fields
         )
@@ -54,9 +55,19 @@ def make_client(db, make_user):
 
 @pytest.fixture
 def admin_client(make_client):
-    return make_client(ALL_SCOPES)
+    """Every scope, owned by a staff user: the operator."""
+    return make_client(ALL_SCOPES, staff=True)
 
 
 @pytest.fixture
 def anon_client():
     return APIClient()
+
+
+@pytest.fixture
+def run_waiting():
+    """Run the waiting agents in this process, as a worker's task does (highest priority first,
+    until none is claimable); returns their ids in the order they ran."""
+    from agents.tasks import run_next_agent
+
+    return run_next_agent

@@ -64,6 +64,8 @@ class AnthropicAdapter(Adapter):
                     base_url=self.config.base_url or DEFAULT_BASE_URL,
                     max_retries=0,  # retries are ours (retry.py), counted against rate windows
                     timeout=httpx2.Timeout(300.0, connect=self.connect_timeout),
+                    # A redirect would re-send the key and the prompt to another origin.
+                    http_client=anthropic_sdk.DefaultHttpxClient(follow_redirects=False),
                 )
             return self._client
 

@@ -32,10 +32,18 @@ class UsageQuerySerializer(serializers.Serializer):
     end = serializers.DateField(
         required=False, input_formats=DATE_FORMATS, help_text="Last day, YYYY-MM-DD (inclusive)."
     )
+    owner = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="Staff keys only: one owner's spend (username); default every owner's.",
+    )
 
 
 class BillingUsageSerializer(serializers.Serializer):
     period = serializers.CharField(help_text='"YYYY-MM-DD to YYYY-MM-DD"')
+    owner = serializers.CharField(
+        allow_null=True, help_text="Whose spend: a username, or null for every owner's."
+    )
     total_cost = Money(help_text="Equals the sum of by_model and the sum of by_day exactly.")
     by_model = serializers.DictField(child=Money(), help_text="Cost per model alias.")
     by_day = serializers.DictField(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -22,7 +23,8 @@ from billing.selectors import (
     usage_report,
 )
 from billing.services import budget_set
-from j1msky.api.errors import InvalidInput
+from j1msky.api.errors import InvalidInput, NotFound
+from j1msky.api.permissions import PrivilegeDenied
 from j1msky.api.views import ApiView
 from security.net import client_ip
 
@@ -35,9 +37,11 @@ class UsageView(ApiView):
     @extend_schema(
         summary="Spend from the ledger by model and by day",
         description=(
-            "System-wide spend from the usage ledger between two budget days (inclusive, "
-            "J1MSKY_TIMEZONE); default month to date. `total_cost` equals the sum of `by_model` "
-            "and the sum of `by_day` exactly. A bad date or `end` before `start` is a 400."
+            "Spend from the usage ledger between two budget days (inclusive, J1MSKY_TIMEZONE); "
+            "default month to date. A key reports its owner's spend; a staff owner's key reports "
+            "every owner's, or one owner's with `owner`. `total_cost` equals the sum of "
+            "`by_model` and the sum of `by_day` exactly. A bad date or `end` before `start` is a "
+            "400; `owner` from a key whose owner is not staff is a 403."
         ),
         parameters=[UsageQuerySerializer],
         responses=BillingUsageSerializer,
@@ -51,17 +55,33 @@ class UsageView(ApiView):
         if end < start:
             message = f"end ({end}) must not be before start ({start})"
             raise InvalidInput(message, details={"end": [message]})
-        report = usage_report(start=start, end=end)
+        owner = self._owner(request, params.validated_data.get("owner"))
+        report = usage_report(start=start, end=end, owner=owner)
         return Response(
             BillingUsageSerializer(
                 {
                     "period": report.period,
+                    "owner": owner.get_username() if owner is not None else None,
                     "total_cost": report.total_cost,
                     "by_model": report.by_model,
                     "by_day": report.by_day,
                 }
             ).data
         )
+
+    @staticmethod
+    def _owner(request, username: str | None):
+        """Whose spend the caller may see: its own owner's, or any (or one) for staff."""
+        if not request.user.is_staff:
+            if username is not None and username != request.user.get_username():
+                raise PrivilegeDenied("Only a staff owner's key may read another owner's usage")
+            return request.user
+        if username is None:
+            return None
+        owner = get_user_model().objects.filter(username=username).first()
+        if owner is None:
+            raise NotFound(f"Owner {username} not found", code="owner_not_found")
+        return owner
 
 
 def _budget_body(request) -> dict:
@@ -75,6 +95,7 @@ class BudgetView(ApiView):
     """Today's system-wide budget; the daily budget can be changed at run time."""
 
     required_scope = {"GET": "billing:read", "PUT": "admin:write"}
+    system_wide_methods = ("PUT",)
 
     @extend_schema(
         summary="Today's budget",

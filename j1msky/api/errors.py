@@ -141,7 +141,9 @@ _API_EXCEPTION_TYPES: list[tuple[type[exceptions.APIException], str]] = [
 
 
 def _render_api_exception(exc: exceptions.APIException) -> Response:
-    code = next((name for cls, name in _API_EXCEPTION_TYPES if isinstance(exc, cls)), "api_error")
+    code = getattr(exc, "error_type", None) or next(
+        (name for cls, name in _API_EXCEPTION_TYPES if isinstance(exc, cls)), "api_error"
+    )
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):

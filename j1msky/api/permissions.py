@@ -4,6 +4,10 @@
 declares nothing is refused (fail closed), and tests/platform/test_scopes.py walks every route.
 A method the view does not serve needs no scope: the caller (authenticated, unless the view is
 public) gets 405 from the view.
+
+`system_wide_methods` names the methods of a view that change a system-wide setting (the daily
+budget, the pricing policy, the IP allowlist…): those also need a key whose owner is staff
+(semantics §3), else 403 `insufficient_privileges`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ SCOPES = {
 
 
 class ScopeDenied(exceptions.PermissionDenied):
-    default_code = "insufficient_scope"
+    """403 `insufficient_scope`: the key lacks the scope the route declares."""
+
+    error_type = "insufficient_scope"
+
+
+class PrivilegeDenied(exceptions.PermissionDenied):
+    """403 `insufficient_privileges`: a system-wide change by a key whose owner is not staff."""
+
+    error_type = "insufficient_privileges"
 
 
 def required_scope_for(view, method: str) -> str | None:
@@ -66,4 +78,6 @@ class HasScope(BasePermission):
             raise ScopeDenied("This endpoint declares no scope")
         if scope not in request.auth.scopes:
             raise ScopeDenied(f"Missing required scope: {scope}")
+        if request.method in getattr(view, "system_wide_methods", ()) and not request.user.is_staff:
+            raise PrivilegeDenied("Changing a system-wide setting needs a key whose owner is staff")
         return True

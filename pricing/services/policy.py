@@ -14,7 +14,7 @@ from pricing.errors import engine_errors
 from pricing.models import PricingPolicy
 from pricing.selectors import pricing_policy_current
 from security.models import ApiKey
-from security.services import audit_record
+from security.services import actor_of, audit_record
 
 # --- policy -----------------------------------------------------------------------------------
 
@@ -145,6 +145,7 @@ def pricing_policy_update(
         event="config.change",
         owner=actor,
         api_key=actor_key,
+        actor=actor_of(api_key=actor_key, user=actor),
         resource_type="pricing_policy",
         resource_id=f"v{policy.version}",
         details={

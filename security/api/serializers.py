@@ -28,7 +28,15 @@ class ScopeListField(serializers.ListField):
 
 class ApiKeySerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
-    rotated_from = serializers.SlugRelatedField(slug_field="key_id", read_only=True)
+    rotated_from = serializers.SlugRelatedField(
+        slug_field="key_id", read_only=True, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(
+        slug_field="key_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The key whose request created this one; null when made in the admin.",
+    )
 
     class Meta:
         model = ApiKey
@@ -43,6 +51,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "revoked_at",
             "revoked_reason",
             "rotated_from",
+            "created_by",
             "last_used_at",
             "last_used_ip",
             "daily_budget",
@@ -93,6 +102,11 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 class ApiKeyRevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     notify_user = serializers.BooleanField(required=False, default=False)
+    revoke_descendants = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also revoke every key this key created, and the keys they created.",
+    )
 
 
 class ApiKeyRotateSerializer(serializers.Serializer):
@@ -104,6 +118,7 @@ class ApiKeyRevokedSerializer(serializers.Serializer):
     message = serializers.CharField()
     key_id = serializers.CharField()
     revoked_at = serializers.DateTimeField()
+    revoked_descendants = serializers.ListField(child=serializers.CharField())
 
 
 class ApiKeyRotatedSerializer(ApiKeyCreatedSerializer):

@@ -2,7 +2,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from j1msky.api.errors import Forbidden
 from j1msky.api.views import ApiView, ListApiView
 from security.api.serializers import (
     ApiKeyCreatedSerializer,
@@ -45,15 +44,8 @@ class KeyListCreateView(ListApiView):
     def post(self, request):
         params = ApiKeyCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        wanted = set(params.validated_data["scopes"])
-        missing = sorted(wanted - set(request.auth.scopes))
-        if missing:
-            raise Forbidden(
-                f"A key cannot grant scopes it does not hold: {', '.join(missing)}",
-                code="insufficient_scope",
-            )
         key, secret = api_key_create(
-            owner=request.user, actor_key=request.auth, **params.validated_data
+            owner=request.user, granting_key=request.auth, **params.validated_data
         )
         key.key = secret
         return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
@@ -76,13 +68,14 @@ class KeyDetailView(ApiView):
         key = api_key_get(owner=request.user, key_id=key_id)
         params = ApiKeyRevokeSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        key = api_key_revoke(key=key, actor_key=request.auth, **params.validated_data)
+        key, descendants = api_key_revoke(key=key, actor_key=request.auth, **params.validated_data)
         return Response(
             {
                 "success": True,
                 "message": f"API key {key.key_id} revoked",
                 "key_id": key.key_id,
                 "revoked_at": key.revoked_at,
+                "revoked_descendants": [child.key_id for child in descendants],
             }
         )
 
@@ -102,7 +95,7 @@ class KeyRotateView(ApiView):
         params = ApiKeyRotateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         new_key, secret = api_key_rotate(
-            key=key, actor_key=request.auth, grace_hours=params.validated_data["grace_hours"]
+            key=key, granting_key=request.auth, grace_hours=params.validated_data["grace_hours"]
         )
         key.refresh_from_db()
         new_key.key = secret

@@ -29,15 +29,6 @@ def live_providers(fake_provider, settings):
 
 
 @pytest.fixture
-def run_waiting():
-    """Run the waiting agents in this process, as a worker's task does (highest priority first,
-    until none is claimable); returns their ids in the order they ran."""
-    from agents.tasks import run_next_agent
-
-    return run_next_agent
-
-
-@pytest.fixture
 def run_one():
     """Claim one given waiting agent and run it in this process, as a worker would."""
     from agents.runner import agent_run_safely

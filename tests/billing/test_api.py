@@ -49,12 +49,13 @@ def _assert_envelope(response, status: int, type_: str) -> dict:
 
 @pytest.fixture
 def reader(make_client):
-    return make_client(["billing:read"])
+    """A staff owner's key: it reads every owner's usage."""
+    return make_client(["billing:read"], staff=True)
 
 
 @pytest.fixture
 def admin(make_client):
-    return make_client(["billing:read", "admin:write"])
+    return make_client(["billing:read", "admin:write"], staff=True)
 
 
 # --- usage ------------------------------------------------------------------------------------
@@ -131,6 +132,7 @@ def test_usage_of_an_empty_period_is_zero(reader):
     body = _body(reader.get("/api/billing/usage", {"start": "2020-01-01", "end": "2020-01-01"}))
     assert body == {
         "period": "2020-01-01 to 2020-01-01",
+        "owner": None,
         "total_cost": 0,
         "by_model": {},
         "by_day": {},
@@ -173,7 +175,7 @@ def test_usage_bad_dates_are_400(reader, query, field):
 
 def test_usage_needs_billing_read(make_client):
     _assert_envelope(
-        make_client(["agents:read"]).get("/api/billing/usage"), 403, "permission_denied"
+        make_client(["agents:read"]).get("/api/billing/usage"), 403, "insufficient_scope"
     )
 
 
@@ -244,7 +246,7 @@ def test_put_budget_needs_admin_write(reader):
     error = _assert_envelope(
         reader.put("/api/billing/budget", {"daily_budget": 1}, format="json"),
         403,
-        "permission_denied",
+        "insufficient_scope",
     )
     assert "admin:write" in error["message"]
     assert not BudgetSetting.objects.exists()
@@ -316,7 +318,7 @@ def test_rate_limits_lists_every_provider(make_client):
 
 
 def test_rate_limits_needs_agents_read(reader):
-    _assert_envelope(reader.get("/api/rate-limits"), 403, "permission_denied")
+    _assert_envelope(reader.get("/api/rate-limits"), 403, "insufficient_scope")
 
 
 # --- how refusals render ----------------------------------------------------------------------

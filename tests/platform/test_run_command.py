@@ -69,3 +69,19 @@ def test_up_runs_web_worker_and_beat_until_ctrl_c(tmp_path):
     assert proc.returncode == 0, rest
     assert "stopped web, worker and beat" in rest
     assert all(not c.is_running() or c.status() == psutil.STATUS_ZOMBIE for c in children)
+
+
+def test_up_never_prints_a_password_the_operator_supplied(tmp_path):
+    done = subprocess.run(
+        [PYTHON, "manage.py", "up", "--prepare-only"],
+        cwd=ROOT,
+        env=subprocess_env(
+            J1MSKY_DATA_DIR=str(tmp_path), J1MSKY_ADMIN_PASSWORD="operator-chose-this-1"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "operator-chose-this-1" not in done.stdout + done.stderr
+    assert "admin login: admin (" in done.stdout

@@ -37,7 +37,8 @@ def reader(make_client, seeded):
 
 @pytest.fixture
 def writer(make_client, seeded):
-    return make_client(READ_WRITE)
+    """A staff owner's key: it may change the pricing policy (a system-wide setting)."""
+    return make_client(READ_WRITE, staff=True)
 
 
 def _form_value(value):

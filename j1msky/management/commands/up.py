@@ -51,7 +51,10 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(f"admin login: admin / {password}  (shown once)")
         else:
-            self.stdout.write("admin login: admin (change it with: manage.py changepassword admin)")
+            self.stdout.write(
+                f"admin login: admin (change it with: {sys.executable} manage.py changepassword"
+                " admin)"
+            )
         if key:
             self.stdout.write(f"first API key (all scopes, shown once): {key}")
         else:
@@ -70,18 +73,23 @@ class Command(BaseCommand):
         self._run(bind, web_workers, worker_concurrency)
 
     def _ensure_admin(self) -> str | None:
+        """Create the operator account on first start; the password is returned (to be shown
+        once) only when it was generated here, never when the operator supplied it."""
         users = get_user_model().objects
         if users.filter(is_superuser=True).exists():
             return None
-        password = os.environ.get("J1MSKY_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        given = os.environ.get("J1MSKY_ADMIN_PASSWORD")
+        password = given or secrets.token_urlsafe(12)
         users.create_superuser("admin", "admin@localhost", password)
-        return password
+        return None if given else password
 
     def _ensure_first_key(self) -> str | None:
         admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
         if ApiKey.objects.filter(owner=admin).exists():
             return None
-        _, secret = api_key_create(owner=admin, name="first key", scopes=list(SCOPES))
+        _, secret = api_key_create(
+            owner=admin, name="first key", scopes=list(SCOPES), actor="command:up"
+        )
         return secret
 
     def _run(self, bind: str, web_workers: int, worker_concurrency: int) -> None:

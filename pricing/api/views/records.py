@@ -148,6 +148,7 @@ class DecisionDetailView(ApiView):
 
 class PolicyView(ApiView):
     required_scope = {"GET": READ, "PUT": WRITE}
+    system_wide_methods = ("PUT",)
     CHANGES = (
         "complexity_markup",
         "segment_adjustments",

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from j1msky.api.errors import DomainError
 from security.services import api_key_create
 
+OPERATOR = "admin"
+
 
 class Command(BaseCommand):
     help = "Create an API key and print it alone on the last line (it is not stored in clear)."
@@ -11,17 +13,31 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True)
         parser.add_argument("--scopes", required=True, help="comma-separated, e.g. agents:read")
-        parser.add_argument("--owner", default="admin", help="username (created if missing)")
+        parser.add_argument(
+            "--owner",
+            default=OPERATOR,
+            help=f"username (created if missing; default the operator account '{OPERATOR}')",
+        )
+        parser.add_argument(
+            "--staff",
+            action="store_true",
+            help="make a newly created owner staff (may change system-wide settings)",
+        )
 
-    def handle(self, *args, name, scopes, owner, **options):
+    def handle(self, *args, name, scopes, owner, staff, **options):
         user, created = get_user_model().objects.get_or_create(username=owner)
         if created:
             user.set_unusable_password()
+            # The operator account is staff (semantics §3); others only when asked.
+            user.is_staff = staff or owner == OPERATOR
             user.save()
-            self.stdout.write(f"created user {owner}")
+            self.stdout.write(f"created user {owner}{' (staff)' if user.is_staff else ''}")
         try:
             key, secret = api_key_create(
-                owner=user, name=name, scopes=[s.strip() for s in scopes.split(",") if s.strip()]
+                owner=user,
+                name=name,
+                scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+                actor="command:create_api_key",
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
