@@ -1,0 +1,1 @@
+"""Webhook delivery: SSRF guard, pinned HTTP call, Standard Webhooks signing, retry schedule."""
