@@ -30,17 +30,16 @@ REAP_BATCH = 1000
 
 
 def _take_or_create(take: Callable[[], bool], rows, create: Callable[[], None]):
-    """Run the conditional UPDATE `take`; when its row does not exist yet, create it and run it
-    once more. None when taken; otherwise the row that refused, as it is now."""
+    """Run the conditional UPDATE `take`; when it did not take, make sure its row exists (a
+    row another transaction creates and commits meanwhile counts too) and run it once more.
+    None when taken; otherwise the row that refused, as it is now."""
     if take():
         return None
-    row = rows.first()
-    if row is None:
+    if not rows.exists():
         create()
-        if take():
-            return None
-        row = rows.get()
-    return row
+    if take():
+        return None
+    return rows.get()
 
 
 def _positive_int(value, name: str) -> int:

@@ -137,6 +137,25 @@ def test_2l_concurrent_window_takes_admit_exactly_l(tmp_path):
         assert (window.used, window.hourly_limit) == (limit, limit)
 
 
+@pytest.mark.slow
+def test_the_first_takes_of_a_new_window_are_never_refused_for_want_of_its_row(tmp_path):
+    """4 processes open each of 20 fresh hours together, well under the limit: every take is
+    admitted. A take that raced the row's creation once read the new row as a refusal."""
+    reps = 20
+    Provider.objects.filter(pk="anthropic").update(hourly_limit=1000)
+    base = datetime(2031, 3, 1, 8, 30, tzinfo=UTC)
+
+    results = _run_workers(
+        "window",
+        *("--reps", str(reps), "--count", "3", "--provider", "anthropic"),
+        *("--base", base.replace(tzinfo=None).isoformat(), "--barrier", str(tmp_path)),
+    )
+
+    assert [r["errors"] for r in results] == [[]] * WORKERS
+    assert [sum(r["refused"][rep] for r in results) for rep in range(reps)] == [0] * reps
+    assert {w.used for w in ProviderWindow.objects.filter(window_start__gte=base)} == {3 * WORKERS}
+
+
 def test_calls_recorded_while_another_process_settles_are_each_counted_once(tmp_path):
     """3 processes record calls against a reservation while a 4th settles it midway: calls
     before the settle are in its actual, calls after are charged directly; none lost or doubled.
