@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 
-from agents.models import Agent, Event, ModelAlias, Provider, Team
+from agents.models import Agent, ModelAlias, Provider, Team
 from agents.services import agent_cancel
 from j1msky.admin import ModelAdmin
-from j1msky.api.errors import Conflict
+from j1msky.errors import Conflict
 from security.services import actor_of, audit_record
 
 
@@ -109,15 +109,3 @@ class AgentAdmin(ModelAdmin):
         if skipped:
             message += f" {skipped} had already ended."
         self.message_user(request, message, messages.INFO)
-
-
-@admin.register(Event)
-class EventAdmin(ModelAdmin):
-    list_display = ["id", "type", "owner", "agent", "created_at"]
-    list_filter = ["type"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,13 +1,26 @@
 from django.apps import AppConfig
 
+AGENT_EVENTS = (
+    "agent.spawned",
+    "agent.running",
+    "agent.completed",
+    "agent.failed",
+    "agent.cancelled",
+)
+
 
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
 
     def ready(self) -> None:
-        from agents.selectors import agent_live_ids
-        from billing.services import reservation_holders_register
+        from agents import worker  # noqa: F401 - connects the worker's start-up signal
+        from agents.selectors import agent_health_stats
+        from agents.startup import startup_lines
+        from j1msky.events import event_types_register
+        from j1msky.health import health_stats_register
+        from j1msky.startup import startup_hook_register
 
-        # An agent holds its reservation from admission to its terminal state (`agent:<id>`).
-        reservation_holders_register("agent:", agent_live_ids)
+        event_types_register(*AGENT_EVENTS)
+        health_stats_register(agent_health_stats)
+        startup_hook_register(startup_lines, order=20)

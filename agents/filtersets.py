@@ -1,4 +1,4 @@
-from agents.models import Agent, Event
+from agents.models import Agent
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 
 
@@ -28,19 +28,3 @@ class AgentFilterSet(ListFilterSet):
             "status": "status",
             "priority": "priority_rank",
         }
-
-
-class EventFilterSet(ListFilterSet):
-    default_sort = "id"
-
-    class Meta:
-        model = Event
-        fields: list = []
-        ops = {
-            "type": ["eq", "in", "starts_with"],
-            "agent_id": ["eq", "in"],
-            "created_at": ["gt", "gte", "lt", "lte"],
-            "id": ["gt", "gte"],
-        }
-        field_map = {"agent_id": "agent_id"}
-        sort_fields = {"id": "id"}

@@ -1,4 +1,4 @@
-"""The model catalogue (providers, model aliases, teams), agent runs and the event feed."""
+"""The model catalogue (providers, model aliases, teams) and agent runs."""
 
 from __future__ import annotations
 
@@ -233,24 +233,3 @@ class Agent(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
-
-
-class Event(models.Model):
-    """The event feed (`GET /events`), also the outbox webhooks deliver from."""
-
-    type = models.CharField(max_length=64, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
-    )
-    agent = models.ForeignKey(
-        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-    data = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["owner", "id"])]
-
-    def __str__(self) -> str:
-        return f"{self.id} {self.type}"

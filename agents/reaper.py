@@ -6,11 +6,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from agents.messages import run_message_send
 from agents.models import Agent
+from agents.selectors import reservation_holders_alive
 from agents.services import agent_claimable_count, agent_finish
+from billing.services import reservation_reap
 from j1msky.selectors import heartbeat_cutoff, worker_heartbeat_live_list
 
 logger = logging.getLogger(__name__)
@@ -47,13 +51,21 @@ def agents_reap(*, now=None) -> int:
         ):
             reaped += 1
             logger.warning("agent %s failed: worker %s lost", agent.agent_id, agent.worker)
-    # Billing's own beat job releases lapsed reservations, asking agent_live_ids which still count.
     stranded = agent_claimable_count(older_than=now - REQUEUE_AFTER, limit=REQUEUE_MAX)
     messages = min(reaped + stranded, REQUEUE_MAX)
+    for _ in range(messages):
+        run_message_send()
     if messages:
-        from agents.tasks import run_next_agent
-
-        for _ in range(messages):
-            run_next_agent.delay()
         logger.info("sent %d run message(s) for waiting agents", messages)
     return reaped
+
+
+def reservations_reap(*, now=None, lease_seconds: int | None = None) -> int:
+    """Billing's reaper of lapsed reservations, told which holders still live: an agent still
+    waiting in the queue, or running with a fresh heartbeat, keeps its money reserved."""
+    now = now or timezone.now()
+    return reservation_reap(
+        now=now,
+        lease_seconds=lease_seconds or settings.J1MSKY_RESERVATION_LEASE_SECONDS,
+        holders_alive=lambda holders: reservation_holders_alive(holders, now=now),
+    )

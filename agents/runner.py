@@ -88,12 +88,14 @@ class RunContext:
 def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
     agent = ctx.agent
     ledger_record(
-        agent=agent,
+        agent_id=agent.agent_id,
         step=step,
         owner=agent.owner,
         api_key=agent.api_key,
-        model_alias=alias,
-        provider=alias.provider,
+        model=alias.alias,
+        provider=alias.provider_id,
+        input_rate=alias.input_rate,
+        output_rate=alias.output_rate,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         reservation=agent.reservation,
@@ -106,7 +108,7 @@ def _slot_take(ctx: RunContext, alias: ModelAlias) -> None:
     when the timeout allows (semantics §7.7); otherwise the step fails provider_rate_limited."""
     while True:
         try:
-            window_take(provider=alias.provider_id)
+            window_take(provider=alias.provider_id, hourly_limit=alias.provider.hourly_limit)
             return
         except ProviderRateLimited as exc:
             if ctx.cancel_requested():

@@ -6,12 +6,64 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from agents.models import Agent, Event, ModelAlias
+from agents.errors import AgentNotFound, InvalidModel, UnknownTeam
+from agents.models import Agent, ModelAlias, Provider, Team
+from billing.clock import budget_day
+from billing.models import LedgerEntry
+from j1msky.money import from_micros
 from j1msky.selectors import heartbeat_cutoff
 
 
 def model_alias_enabled_count() -> int:
     return ModelAlias.objects.filter(enabled=True).count()
+
+
+def model_alias_get(alias: str) -> ModelAlias:
+    """An enabled model alias, with its provider; 400 naming the allowed ones otherwise."""
+    model = ModelAlias.objects.select_related("provider").filter(pk=alias, enabled=True).first()
+    if model is None:
+        allowed = list(ModelAlias.objects.filter(enabled=True).values_list("alias", flat=True))
+        raise InvalidModel(alias, allowed)
+    return model
+
+
+def team_get(team_id: str) -> Team:
+    team = Team.objects.filter(pk=team_id, enabled=True).first()
+    if team is None:
+        raise UnknownTeam(
+            team_id, list(Team.objects.filter(enabled=True).values_list("id", flat=True))
+        )
+    return team
+
+
+def team_step_models(agent: Agent) -> list[str]:
+    """A team agent's models in step order, as `provider/upstream-model` (one query)."""
+    aliases = [step["model"] for step in agent.steps]
+    names = dict(
+        (alias.alias, alias.qualified_name)
+        for alias in ModelAlias.objects.select_related("provider").filter(alias__in=aliases)
+    )
+    return [names[alias] for alias in aliases]
+
+
+def agent_list_meta(agents: QuerySet[Agent]) -> dict:
+    """`meta` of an agent list: the whole filtered set's cost and its count per model."""
+    unordered = agents.order_by()
+    total = unordered.aggregate(total=Sum("actual_cost"))["total"] or Decimal("0")
+    by_model = dict(
+        unordered.values_list("model_id").annotate(n=Count("pk")).values_list("model_id", "n")
+    )
+    return {"total_cost": total, "by_model": dict(sorted(by_model.items()))}
+
+
+def provider_limits() -> list[tuple[str, int]]:
+    """Every provider's id and hourly limit, in catalogue order (what billing's windows need)."""
+    return list(Provider.objects.order_by("position", "id").values_list("id", "hourly_limit"))
+
+
+def agent_health_stats() -> dict[str, float | int]:
+    """What `/health` reports of the agents (semantics §9)."""
+    return {"error_rate": agent_error_rate(), "models_configured": model_alias_enabled_count()}
 
 
 def agent_error_rate(*, now=None, window: timedelta = timedelta(hours=1)) -> float:
@@ -26,12 +78,31 @@ def agent_error_rate(*, now=None, window: timedelta = timedelta(hours=1)) -> flo
     return round(counts["failed"] / counts["finished"], 4)
 
 
+def agent_get(*, owner, agent_id: str) -> Agent:
+    """The owner's agent (404 for another owner's: it does not exist for this caller)."""
+    agent = (
+        Agent.objects.select_related("model__provider", "team")
+        .filter(owner=owner, agent_id=agent_id)
+        .first()
+    )
+    if agent is None:
+        raise AgentNotFound(agent_id)
+    return agent
+
+
 def agent_list(*, owner) -> QuerySet[Agent]:
     return Agent.objects.filter(owner=owner).order_by("-created_at", "-agent_id")
 
 
 def agent_active_list(*, owner) -> QuerySet[Agent]:
     return agent_list(owner=owner).filter(status__in=[Agent.Status.SPAWNING, Agent.Status.RUNNING])
+
+
+def reservation_holders_alive(holders: list[str], *, now=None) -> set[str]:
+    """The reservation holders (`agent:<id>`) whose agent still needs its money: billing's
+    reaper asks this before it releases a reservation whose lease lapsed."""
+    ids = [h.removeprefix("agent:") for h in holders if h.startswith("agent:")]
+    return {f"agent:{agent_id}" for agent_id in agent_live_ids(ids, now=now)}
 
 
 def agent_live_ids(agent_ids: list[str], *, now=None) -> set[str]:
@@ -48,16 +119,9 @@ def agent_live_ids(agent_ids: list[str], *, now=None) -> set[str]:
     )
 
 
-def event_list(*, owner) -> QuerySet[Event]:
-    return Event.objects.filter(owner=owner).order_by("id")
-
-
 def owner_cost_today(*, owner, now=None) -> Decimal:
     """The owner's ledger spend on today's budget day (4 dp)."""
-    from billing.clock import budget_day
-    from billing.models import LedgerEntry
-
     micros = LedgerEntry.objects.filter(
         owner=owner, day=budget_day(now or timezone.now())
     ).aggregate(total=Sum("cost_micros"))["total"]
-    return Decimal(micros or 0) / Decimal(1_000_000)
+    return from_micros(micros or 0)

@@ -17,6 +17,8 @@ import billiard
 from celery import shared_task
 from django.conf import settings
 
+from agents.messages import run_message_send
+from agents.reaper import agents_reap, reservations_reap
 from agents.runner import agent_run_safely
 from agents.services import agent_claim_next, agent_claimable_exists
 
@@ -58,12 +60,19 @@ def run_next_agent(self, hint: str | None = None) -> list[str]:
         ran.append(agent.agent_id)
         if time.monotonic() >= stop_claiming:
             if agent_claimable_exists():
-                run_next_agent.delay()
+                run_message_send()
             return ran
 
 
 @shared_task(name="agents.tasks.reap_lost_runs")
 def reap_lost_runs() -> int:
-    from agents.reaper import agents_reap
-
     return agents_reap()
+
+
+@shared_task(name="agents.tasks.reap_reservations", soft_time_limit=50, time_limit=55)
+def reap_reservations() -> int:
+    """Each minute: release reservations whose holder stopped renewing its lease and is gone."""
+    released = reservations_reap()
+    if released:
+        logger.info("released %d reservation(s) with expired leases", released)
+    return released

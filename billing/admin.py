@@ -29,16 +29,16 @@ class LedgerEntryAdmin(ReadOnlyModelAdmin):
         "input_tokens",
         "output_tokens",
         "cost",
-        "agent",
+        "agent_id",
         "step",
         "owner",
         "simulated",
     ]
     list_filter = ["model", "provider", "simulated", "day"]
-    search_fields = ["agent__agent_id", "owner__username"]
+    search_fields = ["agent_id", "owner__username"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-    list_select_related = ["owner", "agent"]
+    list_select_related = ["owner"]
 
 
 @admin.register(BudgetDay)
@@ -59,7 +59,7 @@ class KeyBudgetDayAdmin(ReadOnlyModelAdmin):
 class ProviderWindowAdmin(ReadOnlyModelAdmin):
     list_display = ["window_start", "provider", "used", "hourly_limit"]
     list_filter = ["provider"]
-    ordering = ["-window_start", "provider_id"]
+    ordering = ["-window_start", "provider"]
 
 
 @admin.register(Reservation)

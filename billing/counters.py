@@ -6,9 +6,10 @@ Each take is one conditional UPDATE whose WHERE clause is the check, e.g.
      WHERE day = d AND spent_micros + reserved_micros + x <= limit
 
 so it admits or refuses atomically on SQLite and PostgreSQL alike, however many processes call
-it: no lock-then-read, no check in Python. Limits are read by the same statement (a subquery), so
-a budget or hourly limit changed at run time applies at once. A row that does not exist yet
-(first call of a day or an hour) is created with INSERT … ON CONFLICT DO NOTHING.
+it: no lock-then-read, no check in Python. The daily budget is read by the same statement (a
+subquery), so a budget changed at run time applies at once; a provider's hourly limit is given
+by the caller, who owns the catalogue, and recorded on the window row. A row that does not exist
+yet (first call of a day or an hour) is created with INSERT … ON CONFLICT DO NOTHING.
 
 The takes are plain SQL: they are the hot path, and the ORM spends more time building and
 compiling these statements than the database spends running them (bench/bench_budget.py).
@@ -22,20 +23,16 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from agents.models import Provider
 from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, ProviderWindow
-from billing.money import round_cost, to_micros
-from j1msky.api.errors import NotFound
+from j1msky.money import round_cost, to_micros
 
 _DAY = BudgetDay._meta.db_table
 _KEY_DAY = KeyBudgetDay._meta.db_table
 _WINDOW = ProviderWindow._meta.db_table
 _SETTING = BudgetSetting._meta.db_table
-_PROVIDER = Provider._meta.db_table
 
 # The daily budget in force: the persisted run-time value, else the default (a parameter).
 _DAILY_LIMIT = f"COALESCE((SELECT daily_budget_micros FROM {_SETTING} WHERE id = 1), %s)"
-_HOURLY_LIMIT = f"(SELECT hourly_limit FROM {_PROVIDER} WHERE id = %s)"
 
 _TAKE_DAY = (
     f"UPDATE {_DAY} SET reserved_micros = reserved_micros + %s, limit_micros = {_DAILY_LIMIT} "
@@ -50,8 +47,8 @@ _COUNT_KEY_DAY = (  # a key without a daily budget: counted, never refused
     "WHERE api_key_id = %s AND day = %s"
 )
 _TAKE_WINDOW = (
-    f"UPDATE {_WINDOW} SET used = used + %s, hourly_limit = {_HOURLY_LIMIT} "
-    f"WHERE provider_id = %s AND window_start = %s AND used + %s <= {_HOURLY_LIMIT}"
+    f"UPDATE {_WINDOW} SET used = used + %s, hourly_limit = %s "
+    "WHERE provider = %s AND window_start = %s AND used + %s <= %s"
 )
 
 
@@ -84,9 +81,9 @@ def take_key_day(*, api_key_id: int, day: date, micros: int, limit_micros: int |
     return _execute(_TAKE_KEY_DAY, params) == 1
 
 
-def take_window(*, provider_id: str, window_start: datetime, n: int) -> bool:
+def take_window(*, provider: str, window_start: datetime, n: int, limit: int) -> bool:
     start = connection.ops.adapt_datetimefield_value(window_start)
-    return _execute(_TAKE_WINDOW, [n, provider_id, provider_id, start, n, provider_id]) == 1
+    return _execute(_TAKE_WINDOW, [n, limit, provider, start, n, limit]) == 1
 
 
 # --- rows that may not exist yet --------------------------------------------------------------
@@ -108,12 +105,9 @@ def key_day_ensure(*, api_key_id: int, day: date, limit_micros: int | None) -> N
     )
 
 
-def window_ensure(*, provider_id: str, window_start: datetime) -> None:
-    hourly = Provider.objects.filter(pk=provider_id).values_list("hourly_limit", flat=True).first()
-    if hourly is None:
-        raise NotFound(f"Unknown provider {provider_id}", code="unknown_provider")
+def window_ensure(*, provider: str, window_start: datetime, limit: int) -> None:
     ProviderWindow.objects.bulk_create(
-        [ProviderWindow(provider_id=provider_id, window_start=window_start, hourly_limit=hourly)],
+        [ProviderWindow(provider=provider, window_start=window_start, hourly_limit=limit)],
         ignore_conflicts=True,
     )
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from j1msky.api.errors import DomainError, TooManyRequests
+from j1msky.errors import DomainError, TooManyRequests
 
 
 def _iso(moment: datetime) -> str:

@@ -1,6 +1,6 @@
 """The usage ledger, budget days, reservations and provider rate-limit windows.
 
-Every amount is an integer number of micro-dollars (`*_micros`, see billing/money.py): exact
+Every amount is an integer number of micro-dollars (`*_micros`, see j1msky/money.py): exact
 arithmetic in SQL on SQLite and PostgreSQL alike. The Decimal properties are for reading.
 """
 
@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.money import from_micros
+from j1msky.money import from_micros
 
 RATE = {"max_digits": 12, "decimal_places": 6}
 
@@ -201,8 +201,8 @@ class LedgerEntry(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now)
     day = models.DateField()
-    agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    agent_id = models.CharField(
+        max_length=40, null=True, blank=True, db_index=True, help_text="The agent run it served."
     )
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     owner = models.ForeignKey(
@@ -249,9 +249,10 @@ class LedgerEntry(models.Model):
 
 
 class ProviderWindow(models.Model):
-    """Calls to one provider in one UTC clock hour, against its hourly limit."""
+    """Calls to one provider in one UTC clock hour, against its hourly limit (the limit in
+    force at the last take, as the caller gave it)."""
 
-    provider = models.ForeignKey("agents.Provider", on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=40, help_text="Provider id, e.g. kimi-coding.")
     window_start = models.DateTimeField()
     hourly_limit = models.PositiveIntegerField()
     used = models.PositiveIntegerField(default=0)
@@ -264,7 +265,7 @@ class ProviderWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider_id}@{self.window_start:%Y-%m-%d %H:00}Z {self.used}/{self.limit}"
+        return f"{self.provider}@{self.window_start:%Y-%m-%d %H:00}Z {self.used}/{self.limit}"
 
     @property
     def limit(self) -> int:

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db.models import Count, F, Min, QuerySet, Sum
 from django.utils import timezone
 
-from agents.models import Provider
 from billing.clock import budget_day, budget_resets_at, hour_window
 from billing.models import (
     BudgetDay,
@@ -24,10 +23,8 @@ from billing.models import (
     KeyBudgetDay,
     LedgerEntry,
     ProviderWindow,
-    Reservation,
 )
-from billing.money import from_micros, round_cost, utilization_pct
-from j1msky.api.errors import NotFound
+from j1msky.money import from_micros, round_cost, utilization_pct
 from security.models import ApiKey
 
 # --- budget -----------------------------------------------------------------------------------
@@ -126,17 +123,16 @@ class WindowStatus:
     reset_at: datetime
 
 
-def provider_window_list(*, now: datetime | None = None) -> list[WindowStatus]:
-    """The current hourly window of every provider in the catalogue, in catalogue order."""
+def provider_window_list(
+    *, providers: list[tuple[str, int]], now: datetime | None = None
+) -> list[WindowStatus]:
+    """The current hourly window of each `(provider id, hourly limit)`, in the order given (the
+    caller's catalogue order)."""
     now = now or timezone.now()
     start, end = hour_window(now)
-    used = dict(
-        ProviderWindow.objects.filter(window_start=start).values_list("provider_id", "used")
-    )
+    used = dict(ProviderWindow.objects.filter(window_start=start).values_list("provider", "used"))
     result = []
-    for provider_id, limit in Provider.objects.order_by("position", "id").values_list(
-        "id", "hourly_limit"
-    ):
+    for provider_id, limit in providers:
         count = used.get(provider_id, 0)
         result.append(
             WindowStatus(
@@ -150,23 +146,6 @@ def provider_window_list(*, now: datetime | None = None) -> list[WindowStatus]:
             )
         )
     return result
-
-
-# --- reservations ---------------------------------------------------------------------------
-
-
-def reservation_get(*, pk: int) -> Reservation:
-    reservation = Reservation.objects.filter(pk=pk).first()
-    if reservation is None:
-        raise NotFound(f"Reservation {pk} not found", code="reservation_not_found")
-    return reservation
-
-
-def reservation_open_list(*, day: date | None = None) -> QuerySet[Reservation]:
-    open_ = Reservation.objects.filter(state=Reservation.State.OPEN)
-    if day is not None:
-        open_ = open_.filter(day=day)
-    return open_.order_by("created_at", "pk")
 
 
 # --- ledger and usage -----------------------------------------------------------------------
@@ -193,6 +172,27 @@ def ledger_entry_list(
     if owner is not None:
         entries = entries.filter(owner=owner)
     return entries.order_by("created_at", "pk")
+
+
+@dataclass(frozen=True)
+class CallTotals:
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+def ledger_agent_totals(*, agent_id: str) -> CallTotals:
+    """Tokens and cost of every call an agent run made (each row's cost as charged, 4 dp)."""
+    totals = LedgerEntry.objects.filter(agent_id=agent_id).aggregate(
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost_micros=Sum("cost_micros"),
+    )
+    return CallTotals(
+        input_tokens=totals["input_tokens"] or 0,
+        output_tokens=totals["output_tokens"] or 0,
+        cost=from_micros(totals["cost_micros"] or 0),
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 
+from j1msky.models import Event
+
 
 class ModelAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
@@ -35,3 +37,12 @@ class ReadOnlyModelAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyModelAdmin):
+    """The event feed and webhook outbox: append-only."""
+
+    list_display = ["id", "type", "owner", "agent_id", "created_at"]
+    list_filter = ["type"]
+    search_fields = ["agent_id", "owner__username"]

@@ -87,30 +87,6 @@ class Consumer(CeleryConsumer):
 # --- Worker processes -----------------------------------------------------------------------------
 
 
-@signals.worker_init.connect
-def preload_provider_sdks(**kwargs) -> None:
-    """Import the SDK of every live provider in the worker's main process, before it forks.
-
-    An SDK takes 0.5 to 1.5 s to import and 40 MB of memory: imported here once, no pool process
-    pays that on its first run, and they share those pages.
-    """
-    from django.db import connection
-
-    from agents.catalogue import provider_config
-    from agents.models import Provider
-    from agents.providers import adapter_for
-
-    try:
-        for provider in Provider.objects.all():
-            config = provider_config(provider)
-            if config.kind != "simulated":
-                adapter_for(config)  # imports the SDK; its client is built on first use
-    except Exception:  # a database not migrated yet: the runs import what they need
-        logger.warning("could not preload the provider SDKs", exc_info=True)
-    finally:
-        connection.close()  # no open database handle crosses the fork
-
-
 @signals.worker_process_init.connect
 def keep_database_connections(**kwargs) -> None:
     """A pool process keeps its database connection from one task to the next.
@@ -139,14 +115,6 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
     def start(self, worker):
         from django.conf import settings
 
-        from agents.catalogue import simulated_providers
-
-        simulated = simulated_providers()
-        if simulated:
-            logger.warning(
-                "providers without an API key run on the SIMULATED backend (no real calls): %s",
-                ", ".join(simulated),
-            )
         self._beat(worker)
         self.tref = worker.timer.call_repeatedly(
             settings.J1MSKY_WORKER_HEARTBEAT_SECONDS, self._beat, (worker,), priority=10

@@ -1,4 +1,9 @@
-"""`GET /health` (semantics §9): public, cheap, honest about every dependency."""
+"""`GET /health` (semantics §9): public, cheap, honest about every dependency.
+
+The platform checks its own dependencies (database, broker, cache, worker heartbeats); what
+the body says of the domain (`error_rate`, `models_configured`) comes from the apps, which
+register a function from their AppConfig (`health_stats_register`).
+"""
 
 from __future__ import annotations
 
@@ -64,11 +69,21 @@ def _workers() -> bool:
     return worker_heartbeat_live_list().exists()
 
 
-def _agent_stats() -> tuple[float, int]:
-    """(error rate over the last hour, enabled model aliases) from the agents app."""
-    from agents.selectors import agent_error_rate, model_alias_enabled_count
+HealthStats = Callable[[], dict[str, Any]]
+_stats: list[HealthStats] = []
 
-    return agent_error_rate(), model_alias_enabled_count()
+
+def health_stats_register(stats: HealthStats) -> None:
+    """Add the fields `stats()` returns to every health answer (`error_rate` of 0.1 or more
+    makes the service `degraded`)."""
+    _stats.append(stats)
+
+
+def _app_stats() -> dict[str, Any]:
+    merged: dict[str, Any] = {"error_rate": 0.0, "models_configured": 0}
+    for stats in _stats:
+        merged.update(stats())
+    return merged
 
 
 def health_report() -> tuple[dict[str, Any], int]:
@@ -78,12 +93,13 @@ def health_report() -> tuple[dict[str, Any], int]:
         "cache": _timed(_cache),
         "worker_heartbeat": _timed(_workers),
     }
-    error_rate, models_configured = 0.0, 0
+    stats = {"error_rate": 0.0, "models_configured": 0}
     if checks["database"]["ok"]:
         try:
-            error_rate, models_configured = _agent_stats()
+            stats = _app_stats()
         except Exception:
             checks["database"] = {**checks["database"], "ok": False, "error": "QueryFailed"}
+    error_rate = stats["error_rate"]
     if not checks["database"]["ok"]:
         status, http = "unhealthy", 503
     elif error_rate >= 0.1 or not all(c["ok"] for c in checks.values()):
@@ -94,7 +110,7 @@ def health_report() -> tuple[dict[str, Any], int]:
         "status": status,
         "uptime_seconds": int(time.monotonic() - STARTED_AT),
         "error_rate": error_rate,
-        "models_configured": models_configured,
+        "models_configured": stats["models_configured"],
         "checks": checks,
     }, http
 

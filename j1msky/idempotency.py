@@ -18,7 +18,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from j1msky.api.errors import Conflict, InvalidInput
+from j1msky.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    InvalidIdempotencyKey,
+)
 from j1msky.models import IdempotencyRecord
 
 STALE_CLAIM = timedelta(minutes=5)
@@ -74,9 +78,8 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
 def idempotency_claim(*, owner, method: str, path: str, key: str, fp: str) -> Claim:
     """Claim the key or raise: `Replay` with the stored answer, 409 on mismatch or in use."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(
+        raise InvalidIdempotencyKey(
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters",
-            code="invalid_idempotency_key",
             details={"Idempotency-Key": [f"1-{MAX_KEY_LENGTH} characters"]},
         )
     now = timezone.now()
@@ -106,7 +109,7 @@ def idempotency_claim(*, owner, method: str, path: str, key: str, fp: str) -> Cl
             IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
             continue
         if record.fingerprint != fp:
-            raise Conflict("Idempotency key payload mismatch", code="idempotency_key_mismatch")
+            raise IdempotencyKeyMismatch()
         if record.state == IdempotencyRecord.State.DONE:
             raise Replay(_replay(record))
         if record.claimed_at < now - STALE_CLAIM:
@@ -119,18 +122,8 @@ def idempotency_claim(*, owner, method: str, path: str, key: str, fp: str) -> Cl
                 record.claimed_at = now
                 return Claim(record)
             continue
-        raise Conflict(
-            "A request with this idempotency key is still in progress",
-            code="idempotency_key_in_use",
-            headers={"Retry-After": "1"},
-            retry_after=1,
-        )
-    raise Conflict(
-        "A request with this idempotency key is still in progress",
-        code="idempotency_key_in_use",
-        headers={"Retry-After": "1"},
-        retry_after=1,
-    )
+        raise IdempotencyKeyInUse()
+    raise IdempotencyKeyInUse()
 
 
 def idempotency_complete(

@@ -73,3 +73,24 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.window_start}={self.count}"
+
+
+class Event(models.Model):
+    """One event of the feed (`GET /events`, semantics §7.6), also the outbox webhooks deliver
+    from (§11). Written by `j1msky.events.event_emit` in the transaction of the change it
+    describes. `agent_id` names the agent an event is about, as a plain id."""
+
+    type = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    agent_id = models.CharField(max_length=40, null=True, blank=True, db_index=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type}"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from j1msky.models import WorkerHeartbeat
+from j1msky.models import Event, WorkerHeartbeat
 
 
 def heartbeat_cutoff(now):
@@ -19,3 +19,7 @@ def worker_heartbeat_live_list(*, now=None) -> QuerySet[WorkerHeartbeat]:
     return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff, stopped_at__isnull=True).order_by(
         "hostname"
     )
+
+
+def event_list(*, owner) -> QuerySet[Event]:
+    return Event.objects.filter(owner=owner).order_by("id")

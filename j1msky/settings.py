@@ -220,8 +220,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "agents.tasks.reap_lost_runs",
         "schedule": 60.0,
     },
-    "billing-reservation-reaper": {
-        "task": "billing.tasks.reservation_reap",
+    "reservation-reaper": {
+        # Billing's reaper, run by the agents app: it knows which holders still wait or run.
+        "task": "agents.tasks.reap_reservations",
         "schedule": 60.0,
     },
     "idempotency-purge": {

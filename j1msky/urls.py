@@ -4,11 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from j1msky.api import errors
+from j1msky.api.events import EventViewSet
+from j1msky.api.routers import Router
 from j1msky.api.schema import DocsView, SchemaView
 from j1msky.health import HealthView
 
+events = Router()
+events.register("events", EventViewSet, basename="event")
+
 api_patterns = [
     path("health", HealthView.as_view(), name="health"),
+    *events.urls,
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="v1:schema"), name="docs"),
     path("", include("security.api.urls")),

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
-from j1msky.api.errors import DomainError
+from j1msky.errors import DomainError
 from pricing.models import (
     Decision,
     ExceptionAgingAlert,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from j1msky.api.errors import InvalidInput
+from j1msky.errors import InvalidInput
 from pricing.engine import EngineError
 
 

@@ -23,7 +23,7 @@ from billing.selectors import (
     budget_status,
     ledger_model_summary,
 )
-from j1msky.api.errors import NotFound
+from j1msky.errors import NotFound
 from pricing import engine
 from pricing.models import (
     Decision,

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpResponse
 
-from j1msky.api.errors import ServiceUnavailable
 from j1msky.api.ratelimit import counter_hit, counter_peek
+from j1msky.errors import ServiceUnavailable
 from security.net import client_ip
 
 

@@ -6,8 +6,10 @@ import time
 from django.conf import settings
 from django.http import JsonResponse
 
-from j1msky.api.errors import ServiceUnavailable, envelope
+from j1msky.api.errors import error_response
 from j1msky.api.ratelimit import counter_hit, counter_peek
+from j1msky.errors import ServiceUnavailable
+from security.errors import AuthLockedOut, IpRateLimited
 from security.net import client_ip
 
 logger = logging.getLogger(__name__)
@@ -15,16 +17,6 @@ logger = logging.getLogger(__name__)
 
 def auth_failure_key(ip: str) -> str:
     return f"authfail:{ip}"
-
-
-def _refuse(status: int, code: str, message: str, retry_after: int, **extra) -> JsonResponse:
-    response = JsonResponse(
-        envelope(status, code, message, retry_after=retry_after, **extra),
-        status=status,
-        json_dumps_params={"separators": (",", ":")},
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
 
 
 class IpGuardMiddleware:
@@ -53,18 +45,10 @@ class IpGuardMiddleware:
             auth_failure_key(ip), window_seconds=settings.J1MSKY_AUTH_LOCKOUT_SECONDS, now=now
         )
         if failures >= settings.J1MSKY_AUTH_FAILURE_LIMIT:
-            return _refuse(
-                403,
-                "auth_locked_out",
-                "Too many failed authentications from this IP",
-                max(int(reset_at - now), 1),
-                your_ip=ip,
-            )
+            return error_response(AuthLockedOut(retry_after=int(reset_at - now), your_ip=ip))
         count, reset_at = counter_hit(f"ip:{ip}", now=now)
         if count > settings.J1MSKY_IP_RATE_LIMIT:
-            return _refuse(
-                429, "ip_rate_limited", "Rate limit exceeded", max(int(reset_at - now), 1)
-            )
+            return error_response(IpRateLimited(retry_after=int(reset_at - now)))
         return None
 
 

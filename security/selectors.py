@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from j1msky.api.errors import NotFound
+from security.errors import KeyNotFound
 from security.models import ApiKey
 
 
@@ -15,5 +15,5 @@ def api_key_list(*, owner) -> QuerySet[ApiKey]:
 def api_key_get(*, owner, key_id: str) -> ApiKey:
     key = api_key_list(owner=owner).filter(key_id=key_id).first()
     if key is None:
-        raise NotFound(f"API key {key_id} not found", code="key_not_found")
+        raise KeyNotFound(key_id)
     return key

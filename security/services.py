@@ -12,9 +12,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from j1msky.api.errors import Conflict, Forbidden, InvalidInput
 from j1msky.api.permissions import SCOPES
+from j1msky.errors import InvalidInput
 from j1msky.logging import current_request_id
+from security.errors import KeyAlreadyRevoked, KeyNotActive, ScopeNotGrantable
 from security.models import ApiKey, AuditLog, hash_secret, new_key_secret
 
 logger = logging.getLogger(__name__)
@@ -97,11 +98,7 @@ def _capped(
 def _grantable(scopes: list[str], granting_key: ApiKey) -> None:
     missing = sorted(set(scopes) - set(granting_key.scopes))
     if missing:
-        raise Forbidden(
-            f"A key cannot grant scopes it does not hold: {', '.join(missing)}",
-            code="insufficient_scope",
-            details={"scopes": [f"Not held by the calling key: {s}" for s in missing]},
-        )
+        raise ScopeNotGrantable(missing)
 
 
 @transaction.atomic
@@ -205,7 +202,7 @@ def api_key_revoke(
     it (semantics §3); returns the key and the descendants this call revoked."""
     now = timezone.now()
     if not _revoke_one(key=key, reason=reason, api_key=actor_key, actor=actor, now=now):
-        raise Conflict("Key is already revoked", code="key_already_revoked")
+        raise KeyAlreadyRevoked()
     revoked: list[ApiKey] = []
     if revoke_descendants:
         because = f"ancestor {key.key_id} revoked" + (f": {reason}" if reason else "")
@@ -249,7 +246,7 @@ def api_key_rotate(
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     if key.is_revoked or key.is_expired(now):
-        raise Conflict("Only an active key can be rotated", code="key_not_active")
+        raise KeyNotActive()
     grace_end = now + timedelta(hours=grace_hours)
     new_key, secret = api_key_create(
         owner=key.owner,

@@ -16,6 +16,16 @@ def _walk(patterns, prefix=""):
             yield "/" + route, p.callback
 
 
+def _route_view(viewset, actions: dict[str, str], initkwargs: dict):
+    """A viewset as one of its routes serves it: a route whose GET is not `list` does not
+    paginate, and an `@action` may set its own attributes (initkwargs)."""
+    attributes = {k: v for k, v in initkwargs.items() if hasattr(viewset, k)}
+    if actions.get("get") != "list":
+        attributes.setdefault("pagination_class", None)
+        attributes.setdefault("filterset_class", None)
+    return type(viewset.__name__, (viewset,), attributes)
+
+
 def api_routes():
     """(route, view class, served methods) for every route under /api/."""
     routes = []
@@ -24,10 +34,14 @@ def api_routes():
             continue
         view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
         assert view is not None, f"{route} is not a class-based API view"
+        served = getattr(callback, "actions", None)  # a viewset's route: its method map
+        if served is not None:
+            view = _route_view(view, served, callback.initkwargs)
         methods = [
             m.upper()
             for m in view.http_method_names
-            if m not in ("options", "head", "trace") and hasattr(view, m)
+            if m not in ("options", "head", "trace")
+            and (m in served if served is not None else hasattr(view, m))
         ]
         routes.append((route, view, methods))
     return routes

@@ -3,8 +3,13 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agents.models import Agent, Event
+from agents.models import Agent
+from agents.selectors import team_step_models
+from agents.services import SpawnRequest
+from j1msky.api.errors import as_domain_error
+from j1msky.api.fields import Cost
 from j1msky.api.parsers import BadText, json_loads
+from j1msky.errors import DomainError
 
 MAX_BATCH = 50
 
@@ -73,6 +78,18 @@ class SpawnBatchSerializer(serializers.Serializer):
         child=serializers.DictField(), min_length=1, max_length=MAX_BATCH, allow_empty=False
     )
 
+    @staticmethod
+    def item_count(data, *, limit: int) -> int:
+        """How many spawns a batch body asks for (1 when it is not a list; at most `limit`),
+        read before validation so that the rate limit counts each item."""
+        try:
+            agents = data.get("agents")
+            if isinstance(agents, str):
+                agents = json_loads(agents)
+        except (AttributeError, ValueError):
+            return 1
+        return min(max(len(agents), 1), limit) if isinstance(agents, list) else 1
+
     def to_internal_value(self, data):
         raw = data.get("agents") if hasattr(data, "get") else None
         if isinstance(raw, str):
@@ -85,27 +102,71 @@ class SpawnBatchSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class SpawnedSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    agent_id = serializers.CharField()
-    model = serializers.CharField()
+def spawn_item_request(item: dict) -> SpawnRequest | DomainError:
+    """One batch item, validated as a spawn (or a team spawn when it names a team): the
+    request to admit, or the error that refuses it."""
+    params = (SpawnTeamSerializer if "team" in item else SpawnSerializer)(data=item)
+    try:
+        params.is_valid(raise_exception=True)
+    except serializers.ValidationError as exc:
+        return as_domain_error(exc)
+    return SpawnRequest(**params.validated_data)
+
+
+class SpawnedSerializer(serializers.ModelSerializer):
+    """`POST /spawn` → 201: the admitted agent. `requested_model` only when a fallback was
+    taken."""
+
+    success = serializers.SerializerMethodField()
+    model = serializers.CharField(source="model_id")
     requested_model = serializers.CharField(required=False)
-    status = serializers.CharField()
-    estimated_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
-    simulated = serializers.BooleanField()
+    estimated_cost = Cost()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "success",
+            "agent_id",
+            "model",
+            "requested_model",
+            "status",
+            "estimated_cost",
+            "simulated",
+        ]
+
+    def get_success(self, agent) -> bool:
+        return True
+
+    def to_representation(self, agent):
+        body = super().to_representation(agent)
+        if agent.requested_model == agent.model_id:
+            body.pop("requested_model")
+        return body
 
 
-class TeamSpawnedSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    agent_id = serializers.CharField()
-    team = serializers.CharField()
-    models = serializers.ListField(child=serializers.CharField())
-    status = serializers.CharField()
-    estimated_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
-    simulated = serializers.BooleanField()
+class TeamSpawnedSerializer(serializers.ModelSerializer):
+    """`POST /spawn-team` → 201: the team agent, its models as `provider/upstream-model`."""
+
+    success = serializers.SerializerMethodField()
+    team = serializers.CharField(source="team_id")
+    models = serializers.SerializerMethodField()
+    estimated_cost = Cost()
+
+    class Meta:
+        model = Agent
+        fields = ["success", "agent_id", "team", "models", "status", "estimated_cost", "simulated"]
+
+    def get_success(self, agent) -> bool:
+        return True
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_models(self, agent) -> list[str]:
+        return team_step_models(agent)
 
 
 class BatchResultSerializer(serializers.Serializer):
+    """`POST /spawn-batch` → 200: each item's 201 body or its error envelope, in order."""
+
     success = serializers.BooleanField()
     results = serializers.ListField(child=serializers.DictField())
 
@@ -153,7 +214,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
     created = serializers.DateTimeField(source="created_at")
     started = serializers.DateTimeField(source="started_at", allow_null=True)
     completed = serializers.DateTimeField(source="completed_at", allow_null=True)
-    cost = serializers.DecimalField(source="actual_cost", max_digits=14, decimal_places=4)
+    cost = Cost(source="actual_cost")
     usage = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
@@ -177,6 +238,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
             "cost",
             "estimated_cost",
             "reserved_cost",
+            "refund",
             "usage",
             "progress",
             "error",
@@ -212,20 +274,42 @@ class ActiveAgentSerializer(serializers.ModelSerializer):
 class ActiveAgentsSerializer(serializers.Serializer):
     agents = ActiveAgentSerializer(many=True)
     count = serializers.IntegerField()
-    total_cost_today = serializers.DecimalField(max_digits=14, decimal_places=4)
+    total_cost_today = Cost()
 
 
-class CancelledSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    message = serializers.CharField()
-    agent_id = serializers.CharField()
-    status = serializers.CharField()
-    refund = serializers.DecimalField(max_digits=14, decimal_places=4)
+class CancelledSerializer(serializers.ModelSerializer):
+    """`DELETE /agent/{id}`: cancelled at once (a waiting agent, with its refund), or cancelling
+    (a running one; its worker ends it, and the refund shows on the agent once it has)."""
 
-
-class EventSerializer(serializers.ModelSerializer):
-    agent_id = serializers.CharField(allow_null=True)
+    success = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField()
+    refund = Cost()
 
     class Meta:
-        model = Event
-        fields = ["id", "type", "created_at", "agent_id", "data"]
+        model = Agent
+        fields = ["success", "message", "agent_id", "status", "refund"]
+
+    def get_success(self, agent) -> bool:
+        return True
+
+    def get_message(self, agent) -> str:
+        return "Agent cancelled" if agent.status == Agent.Status.CANCELLED else "Agent cancelling"
+
+
+class RateLimitWindowSerializer(serializers.Serializer):
+    used = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    reset_at = serializers.DateTimeField(help_text="End of the current UTC clock hour.")
+
+
+class RateLimitsSerializer(serializers.Serializer):
+    """`GET /rate-limits`: `{limits: {provider id: window}}` from a list of windows."""
+
+    limits = serializers.DictField(
+        child=RateLimitWindowSerializer(), help_text="Every provider's current hourly window."
+    )
+
+    def to_representation(self, instance):
+        windows = {window.provider: window for window in instance["limits"]}
+        return super().to_representation({"limits": windows})

@@ -1,13 +1,15 @@
 from django.urls import path
 
 from agents.api import views
+from j1msky.api.routers import Router
+
+router = Router()
+router.register("agents", views.AgentViewSet, basename="agent")
 
 urlpatterns = [
     path("spawn", views.SpawnView.as_view(), name="spawn"),
     path("spawn-team", views.SpawnTeamView.as_view(), name="spawn-team"),
     path("spawn-batch", views.SpawnBatchView.as_view(), name="spawn-batch"),
-    path("agents", views.AgentListView.as_view(), name="agent-list"),
-    path("agents/active", views.AgentActiveView.as_view(), name="agent-active"),
-    path("agent/<str:agent_id>", views.AgentDetailView.as_view(), name="agent-detail"),
-    path("events", views.EventListView.as_view(), name="event-list"),
+    path("rate-limits", views.RateLimitsView.as_view(), name="rate-limits"),
+    *router.urls,
 ]

@@ -1,12 +1,16 @@
-import logging
-import time
-from decimal import Decimal
+"""The agents API: spawning (commands), the agents (a resource) and the provider windows.
 
-from django.db import DatabaseError, transaction
-from django.db.models import Count, Sum
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+Views translate: validate the body with a serializer, call one service or selector, render
+the result with the serializer the schema shows. Rules live in `agents/services/`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.api.serializers import (
@@ -16,67 +20,45 @@ from agents.api.serializers import (
     AgentListSerializer,
     BatchResultSerializer,
     CancelledSerializer,
-    EventSerializer,
+    RateLimitsSerializer,
     SpawnBatchSerializer,
     SpawnedSerializer,
     SpawnSerializer,
     SpawnTeamSerializer,
     TeamSpawnedSerializer,
+    spawn_item_request,
 )
-from agents.filtersets import AgentFilterSet, EventFilterSet
+from agents.filtersets import AgentFilterSet
 from agents.models import Agent
-from agents.selectors import agent_active_list, agent_list, event_list, owner_cost_today
-from agents.services import agent_cancel, agent_get, agent_spawn
-from j1msky.api.errors import DomainError, envelope
-from j1msky.api.parsers import json_loads
-from j1msky.api.views import ApiView, ListApiView
+from agents.selectors import (
+    agent_active_list,
+    agent_get,
+    agent_list,
+    agent_list_meta,
+    owner_cost_today,
+    provider_limits,
+)
+from agents.services import Caller, SpawnRequest, agent_cancel, agent_spawn, agent_spawn_batch
+from billing.selectors import provider_window_list
+from j1msky.api.views import ApiView, GenericViewSet
+from j1msky.errors import DomainError, error_body
 from security.net import client_ip
-
-logger = logging.getLogger(__name__)
 
 AGENT_ID = OpenApiParameter("agent_id", str, OpenApiParameter.PATH, description="`subagent_…`")
 
 
-def _spawned(agent: Agent) -> dict:
-    body = {
-        "success": True,
-        "agent_id": agent.agent_id,
-        "model": agent.model_id,
-        "status": agent.status,
-        "estimated_cost": agent.estimated_cost,
-        "simulated": agent.simulated,
-    }
-    if agent.requested_model != agent.model_id:
-        body["requested_model"] = agent.requested_model
-    return body
+def _caller(request) -> Caller:
+    return Caller(
+        owner=request.user,
+        api_key=request.auth,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
 
 
-def _team_spawned(agent: Agent) -> dict:
-    return {
-        "success": True,
-        "agent_id": agent.agent_id,
-        "team": agent.team_id,
-        "models": [
-            m.qualified_name
-            for m in (
-                agent.model.__class__.objects.select_related("provider").get(pk=s["model"])
-                for s in agent.steps
-            )
-        ],
-        "status": agent.status,
-        "estimated_cost": agent.estimated_cost,
-        "simulated": agent.simulated,
-    }
-
-
-def _spawn_kwargs(request, data: dict) -> dict:
-    return {
-        "owner": request.user,
-        "api_key": request.auth,
-        "ip_address": client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-        **data,
-    }
+def spawned_body(agent: Agent) -> dict:
+    serializer = TeamSpawnedSerializer if agent.team_id else SpawnedSerializer
+    return serializer(agent).data
 
 
 class SpawnView(ApiView):
@@ -89,8 +71,8 @@ class SpawnView(ApiView):
     def post(self, request):
         params = SpawnSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        agent = agent_spawn(**_spawn_kwargs(request, params.validated_data))
-        return Response(_spawned(agent), status=status.HTTP_201_CREATED)
+        agent = agent_spawn(caller=_caller(request), request=SpawnRequest(**params.validated_data))
+        return Response(SpawnedSerializer(agent).data, status=status.HTTP_201_CREATED)
 
 
 class SpawnTeamView(ApiView):
@@ -103,8 +85,8 @@ class SpawnTeamView(ApiView):
     def post(self, request):
         params = SpawnTeamSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        agent = agent_spawn(**_spawn_kwargs(request, params.validated_data))
-        return Response(_team_spawned(agent), status=status.HTTP_201_CREATED)
+        agent = agent_spawn(caller=_caller(request), request=SpawnRequest(**params.validated_data))
+        return Response(TeamSpawnedSerializer(agent).data, status=status.HTTP_201_CREATED)
 
 
 class SpawnBatchView(ApiView):
@@ -113,13 +95,7 @@ class SpawnBatchView(ApiView):
 
     def rate_units(self, request) -> int:
         """Each item is one spawn against the key's spawn limit, counted before any is admitted."""
-        try:
-            agents = request.data.get("agents")
-            if isinstance(agents, str):
-                agents = json_loads(agents)
-        except (AttributeError, ValueError):
-            return 1
-        return min(max(len(agents), 1), MAX_BATCH) if isinstance(agents, list) else 1
+        return SpawnBatchSerializer.item_count(request.data, limit=MAX_BATCH)
 
     @extend_schema(
         summary="Spawn up to 50 agents, each admitted on its own",
@@ -129,150 +105,91 @@ class SpawnBatchView(ApiView):
     def post(self, request):
         params = SpawnBatchSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        agents = params.validated_data["agents"]
-        # The throttle counted every item (rate_units); those past the limit are refused here.
+        items = [spawn_item_request(item) for item in params.validated_data["agents"]]
+        # The throttle counted every item (rate_units); those past the limit are refused.
         hit = getattr(request, "rate_hit", None)
-        first_unit = hit.count - len(agents) if hit else 0
+        allowed = len(items) if hit is None else hit.limit - (hit.count - len(items))
+        outcomes = agent_spawn_batch(
+            caller=_caller(request),
+            items=items,
+            allowed=allowed,
+            retry_after=hit.retry_after(time.time()) if hit else 1,
+        )
         results = [
-            self._one(request, item)
-            if hit is None or first_unit + index < hit.limit
-            else envelope(
-                429,
-                "rate_limited",
-                "Rate limit exceeded",
-                retry_after=hit.retry_after(time.time()),
-            )
-            for index, item in enumerate(agents)
+            error_body(outcome) if isinstance(outcome, DomainError) else spawned_body(outcome)
+            for outcome in outcomes
         ]
-        return Response({"success": True, "results": results})
-
-    def _one(self, request, item: dict) -> dict:
-        serializer_class = SpawnTeamSerializer if "team" in item else SpawnSerializer
-        params = serializer_class(data=item)
-        try:
-            params.is_valid(raise_exception=True)
-            with transaction.atomic():
-                agent = agent_spawn(**_spawn_kwargs(request, params.validated_data))
-        except DatabaseError:
-            # This item's savepoint is rolled back; the items before it stay admitted.
-            logger.exception("spawn-batch item failed on the database")
-            return envelope(503, "service_unavailable", "Service temporarily unavailable")
-        except ValidationError as exc:
-            detail = (
-                exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            )
-            first = next(iter(detail.values()))
-            message = str(first[0] if isinstance(first, list) else first)
-            return envelope(400, "validation_error", message, detail)
-        except DomainError as exc:
-            return envelope(exc.http_status, exc.code, exc.message, exc.details, **exc.extra)
-        return _team_spawned(agent) if agent.team_id else _spawned(agent)
+        return Response(BatchResultSerializer({"success": True, "results": results}).data)
 
 
-class AgentListView(ListApiView):
-    required_scope = "agents:read"
-    rate_class = "agents_list"
-    serializer_class = AgentListSerializer
+@extend_schema_view(
+    list=extend_schema(summary="List agents"),
+    retrieve=extend_schema(summary="Get an agent", parameters=[AGENT_ID]),
+    destroy=extend_schema(
+        summary="Cancel an agent",
+        parameters=[AGENT_ID],
+        request=None,
+        responses={200: CancelledSerializer, 202: CancelledSerializer},
+    ),
+)
+class AgentViewSet(GenericViewSet):
+    """The caller's owner's agents: `GET /agents`, `GET /agent/{id}`, `DELETE /agent/{id}`
+    (cancel) and `GET /agents/active`."""
+
+    detail_prefix = "agent"
+    lookup_field = "agent_id"
+    required_scope = {"DELETE": "agents:write", "GET": "agents:read"}
+    rate_class = {"list": "agents_list", "retrieve": "agent_read"}
     filterset_class = AgentFilterSet
+    serializer_class = AgentListSerializer
 
     def get_queryset(self):
         return agent_list(owner=self.request.user)
 
-    @extend_schema(summary="List agents")
-    def get(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        totals = queryset.order_by().aggregate(total=Sum("actual_cost"))
-        by_model = dict(
-            queryset.order_by()
-            .values_list("model_id")
-            .annotate(n=Count("pk"))
-            .values_list("model_id", "n")
-        )
-        meta = {
-            "total_cost": totals["total"] or Decimal("0"),
-            "by_model": dict(sorted(by_model.items())),
-        }
-        page = self.paginate_queryset(queryset)
-        data = self.get_serializer(page, many=True).data
-        return self.paginator.get_paginated_response(data, meta=meta)
+    def list(self, request):
+        agents = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(agents)
+        data = AgentListSerializer(page, many=True).data
+        return self.paginator.get_paginated_response(data, meta=agent_list_meta(agents))
 
+    @extend_schema(responses=AgentDetailSerializer)
+    def retrieve(self, request, agent_id: str):
+        agent = agent_get(owner=request.user, agent_id=agent_id)
+        return Response(AgentDetailSerializer(agent).data)
 
-class AgentActiveView(ApiView):
-    required_scope = "agents:read"
-
-    @extend_schema(summary="Agents spawning or running", responses=ActiveAgentsSerializer)
-    def get(self, request):
-        agents = list(agent_active_list(owner=request.user))
-        return Response(
-            ActiveAgentsSerializer(
-                {
-                    "agents": agents,
-                    "count": len(agents),
-                    "total_cost_today": owner_cost_today(owner=request.user),
-                }
-            ).data
-        )
-
-
-class AgentDetailView(ApiView):
-    required_scope = {"GET": "agents:read", "DELETE": "agents:write"}
-    rate_class = {"GET": "agent_read"}
-    # Cancel commits its own steps, then waits for the worker: no transaction held meanwhile.
-    idempotency_atomic = False
-
-    @extend_schema(summary="Get an agent", parameters=[AGENT_ID], responses=AgentDetailSerializer)
-    def get(self, request, agent_id: str):
-        return Response(
-            AgentDetailSerializer(agent_get(owner=request.user, agent_id=agent_id)).data
-        )
-
-    @extend_schema(
-        summary="Cancel an agent",
-        parameters=[AGENT_ID],
-        request=None,
-        responses=CancelledSerializer,
-    )
-    def delete(self, request, agent_id: str):
+    def destroy(self, request, agent_id: str):
         agent = agent_cancel(owner=request.user, agent_id=agent_id)
         cancelling = agent.status != Agent.Status.CANCELLED
         return Response(
-            {
-                "success": True,
-                "message": "Agent cancelling" if cancelling else "Agent cancelled",
-                "agent_id": agent.agent_id,
-                "status": agent.status,
-                "refund": agent.refund,
-            },
+            CancelledSerializer(agent).data,
             status=status.HTTP_202_ACCEPTED if cancelling else status.HTTP_200_OK,
         )
 
+    @extend_schema(summary="Agents spawning or running", responses=ActiveAgentsSerializer)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def active(self, request):
+        agents = list(agent_active_list(owner=request.user))
+        body = {
+            "agents": agents,
+            "count": len(agents),
+            "total_cost_today": owner_cost_today(owner=request.user),
+        }
+        return Response(ActiveAgentsSerializer(body).data)
 
-class EventListView(ListApiView):
+
+class RateLimitsView(ApiView):
+    """Every provider's current hourly window."""
+
     required_scope = "agents:read"
-    serializer_class = EventSerializer
-    filterset_class = EventFilterSet
-    cursor_only = True
-    default_sort = "id"
-
-    def get_queryset(self):
-        return event_list(owner=self.request.user)
 
     @extend_schema(
-        summary="The event feed (cursor pages, oldest first)",
-        responses=inline_serializer(
-            "EventPage",
-            {
-                "data": EventSerializer(many=True),
-                "pagination": inline_serializer(
-                    "CursorPagination",
-                    {
-                        "cursor": serializers.CharField(allow_null=True),
-                        "has_more": serializers.BooleanField(),
-                        "limit": serializers.IntegerField(),
-                    },
-                ),
-            },
+        summary="Provider hourly windows",
+        description=(
+            "Calls taken in each provider's current UTC clock-hour window, keyed by provider id, "
+            "for every provider in the catalogue."
         ),
+        responses=RateLimitsSerializer,
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get(self, request):
+        windows = provider_window_list(providers=provider_limits())
+        return Response(RateLimitsSerializer({"limits": windows}).data)

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP
-
 from rest_framework import serializers
 
+from j1msky.api.fields import Cost, Figure
+
 DATE_FORMATS = ["%Y-%m-%d"]
-
-
-def Money(**kwargs) -> serializers.DecimalField:
-    """A cost or amount: a JSON number with 4 dp, rounded half-up."""
-    return serializers.DecimalField(
-        max_digits=None, decimal_places=4, rounding=ROUND_HALF_UP, **kwargs
-    )
-
-
-def Percent(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=None, decimal_places=2, rounding=ROUND_HALF_UP, **kwargs
-    )
 
 
 # --- usage ---------------------------------------------------------------------------------------
@@ -44,10 +31,10 @@ class BillingUsageSerializer(serializers.Serializer):
     owner = serializers.CharField(
         allow_null=True, help_text="Whose spend: a username, or null for every owner's."
     )
-    total_cost = Money(help_text="Equals the sum of by_model and the sum of by_day exactly.")
-    by_model = serializers.DictField(child=Money(), help_text="Cost per model alias.")
+    total_cost = Cost(help_text="Equals the sum of by_model and the sum of by_day exactly.")
+    by_model = serializers.DictField(child=Cost(), help_text="Cost per model alias.")
     by_day = serializers.DictField(
-        child=Money(), help_text="Cost per budget day (J1MSKY_TIMEZONE) that had spend."
+        child=Cost(), help_text="Cost per budget day (J1MSKY_TIMEZONE) that had spend."
     )
 
 
@@ -55,20 +42,20 @@ class BillingUsageSerializer(serializers.Serializer):
 
 
 class KeyBudgetSerializer(serializers.Serializer):
-    daily_budget = Money()
-    today_spend = Money()
-    reserved = Money()
-    budget_remaining = Money()
-    budget_utilization_pct = Percent()
+    daily_budget = Cost()
+    today_spend = Cost()
+    reserved = Cost()
+    budget_remaining = Cost()
+    budget_utilization_pct = Figure()
 
 
 class BudgetSerializer(serializers.Serializer):
-    daily_budget = Money()
+    daily_budget = Cost()
     timezone = serializers.CharField(help_text="J1MSKY_TIMEZONE: the budget day's time zone.")
-    today_spend = Money(help_text="Settled spend today.")
-    reserved = Money(help_text="Open reservations today.")
-    budget_remaining = Money(help_text="max(daily_budget − today_spend − reserved, 0)")
-    budget_utilization_pct = Percent(help_text="(today_spend + reserved) / daily_budget × 100")
+    today_spend = Cost(help_text="Settled spend today.")
+    reserved = Cost(help_text="Open reservations today.")
+    budget_remaining = Cost(help_text="max(daily_budget − today_spend − reserved, 0)")
+    budget_utilization_pct = Figure(help_text="(today_spend + reserved) / daily_budget × 100")
     resets_at = serializers.DateTimeField(help_text="When the next budget day begins (UTC).")
     key_budget = KeyBudgetSerializer(
         allow_null=True,
@@ -82,20 +69,4 @@ class BudgetUpdateSerializer(serializers.Serializer):
         decimal_places=4,
         min_value=0,
         help_text="USD per budget day, ≥ 0, at most 4 decimal places.",
-    )
-
-
-# --- provider windows ----------------------------------------------------------------------------
-
-
-class RateLimitWindowSerializer(serializers.Serializer):
-    used = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-    reset_at = serializers.DateTimeField(help_text="End of the current UTC clock hour.")
-
-
-class RateLimitsSerializer(serializers.Serializer):
-    limits = serializers.DictField(
-        child=RateLimitWindowSerializer(), help_text="Every provider's current hourly window."
     )

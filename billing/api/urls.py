@@ -5,5 +5,4 @@ from billing.api import views
 urlpatterns = [
     path("billing/usage", views.UsageView.as_view(), name="billing-usage"),
     path("billing/budget", views.BudgetView.as_view(), name="billing-budget"),
-    path("rate-limits", views.RateLimitsView.as_view(), name="rate-limits"),
 ]

@@ -12,20 +12,17 @@ from billing.api.serializers import (
     BillingUsageSerializer,
     BudgetSerializer,
     BudgetUpdateSerializer,
-    RateLimitsSerializer,
     UsageQuerySerializer,
 )
 from billing.selectors import (
     budget_status,
     key_budget_status,
-    provider_window_list,
     usage_default_period,
     usage_report,
 )
 from billing.services import budget_set
-from j1msky.api.errors import InvalidInput, NotFound
-from j1msky.api.permissions import PrivilegeDenied
 from j1msky.api.views import ApiView
+from j1msky.errors import InsufficientPrivileges, InvalidInput, NotFound
 from security.net import client_ip
 
 
@@ -74,7 +71,9 @@ class UsageView(ApiView):
         """Whose spend the caller may see: its own owner's, or any (or one) for staff."""
         if not request.user.is_staff:
             if username is not None and username != request.user.get_username():
-                raise PrivilegeDenied("Only a staff owner's key may read another owner's usage")
+                raise InsufficientPrivileges(
+                    "Only a staff owner's key may read another owner's usage"
+                )
             return request.user
         if username is None:
             return None
@@ -128,29 +127,3 @@ class BudgetView(ApiView):
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         return Response(_budget_body(request))
-
-
-class RateLimitsView(ApiView):
-    """Every provider's current hourly window."""
-
-    required_scope = "agents:read"
-
-    @extend_schema(
-        summary="Provider hourly windows",
-        description=(
-            "Calls taken in each provider's current UTC clock-hour window, keyed by provider id, "
-            "for every provider in the catalogue."
-        ),
-        responses=RateLimitsSerializer,
-    )
-    def get(self, request):
-        limits = {
-            window.provider: {
-                "used": window.used,
-                "limit": window.limit,
-                "remaining": window.remaining,
-                "reset_at": window.reset_at,
-            }
-            for window in provider_window_list()
-        }
-        return Response(RateLimitsSerializer({"limits": limits}).data)

@@ -12,29 +12,28 @@ Lock order, to keep PostgreSQL free of deadlocks: reservation → provider windo
 id) → budget day → key budget day.
 """
 
-from billing.services.admission import (
+from billing.services.admission import admission_reserve
+from billing.services.budget import budget_set
+from billing.services.ledger import ledger_record
+from billing.services.reservations import (
     DEFAULT_LEASE_SECONDS,
-    admission_reserve,
     budget_release,
     budget_reserve,
     budget_settle,
-    reservation_holders_register,
     reservation_reap,
     reservation_renew,
-    window_take,
 )
-from billing.services.budget import budget_set
-from billing.services.ledger import ledger_record
+from billing.services.windows import WindowSlots, window_take
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
+    "WindowSlots",
     "admission_reserve",
     "budget_release",
     "budget_reserve",
     "budget_set",
     "budget_settle",
     "ledger_record",
-    "reservation_holders_register",
     "reservation_reap",
     "reservation_renew",
     "window_take",

@@ -1,4 +1,4 @@
-"""Admission: provider windows and budget reservations, and how a reservation ends.
+"""Admission: a spawn's provider-window slots and its worst-case reservation, all or nothing.
 
 Admission is atomic (DESIGN invariant 3): each check is the WHERE clause of the UPDATE that takes
 the capacity (billing/counters.py), and one transaction holds them all.
@@ -6,189 +6,17 @@ the capacity (billing/counters.py), and one transaction holds them all.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from agents.models import Provider
-from billing import counters
-from billing.clock import budget_day, budget_resets_at, hour_window, seconds_until
-from billing.errors import BudgetExceeded, ProviderRateLimited
-from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, ProviderWindow, Reservation
-from billing.money import from_micros, round_cost, round_cost_up, to_micros
+from billing.models import Reservation
+from billing.services.reservations import _budget_take, _reservation_open
+from billing.services.windows import WindowSlots, _window_take
 from security.models import ApiKey
-
-logger = logging.getLogger(__name__)
-
-DEFAULT_LEASE_SECONDS = 600
-REAP_BATCH = 1000
-
-
-def _take_or_create(take: Callable[[], bool], rows, create: Callable[[], None]):
-    """Run the conditional UPDATE `take`; when it did not take, make sure its row exists (a
-    row another transaction creates and commits meanwhile counts too) and run it once more.
-    None when taken; otherwise the row that refused, as it is now."""
-    if take():
-        return None
-    if not rows.exists():
-        create()
-    if take():
-        return None
-    return rows.get()
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer")
-    return value
-
-
-def _key_limit_micros(api_key: ApiKey) -> int | None:
-    if api_key.daily_budget is None:
-        return None
-    return to_micros(round_cost(api_key.daily_budget))
-
-
-# --- provider windows -----------------------------------------------------------------------
-
-
-def _window_take(*, provider_id: str, n: int, now: datetime) -> None:
-    _positive_int(n, "n")
-    start, end = hour_window(now)
-    full = _take_or_create(
-        lambda: counters.take_window(provider_id=provider_id, window_start=start, n=n),
-        ProviderWindow.objects.filter(provider_id=provider_id, window_start=start),
-        lambda: counters.window_ensure(provider_id=provider_id, window_start=start),
-    )
-    if full is None:
-        return
-    limit = Provider.objects.filter(pk=provider_id).values_list("hourly_limit", flat=True).get()
-    raise ProviderRateLimited(
-        provider=provider_id,
-        used=full.used,
-        limit=limit,
-        reset_at=end,
-        retry_after=seconds_until(end, now),
-    )
-
-
-@transaction.atomic
-def window_take(
-    *, provider: Provider | str, n: int = 1, now: datetime | None = None
-) -> ProviderWindow:
-    """Take `n` calls in the provider's current hourly window, or raise ProviderRateLimited (429,
-    `retry_after` = seconds to the window's reset). The limit is the catalogue's, as it is now."""
-    now = now or timezone.now()
-    provider_id = provider.pk if isinstance(provider, Provider) else str(provider)
-    _window_take(provider_id=provider_id, n=n, now=now)
-    return ProviderWindow.objects.get(provider_id=provider_id, window_start=hour_window(now)[0])
-
-
-# --- budget reservations --------------------------------------------------------------------
-
-
-def _budget_refusal(
-    *, row: BudgetDay | KeyBudgetDay, api_key: ApiKey | None, requested: Decimal, now: datetime
-) -> BudgetExceeded:
-    if api_key is None:
-        setting = BudgetSetting.objects.filter(pk=1).first()
-        limit = setting.daily_budget if setting else from_micros(counters.default_budget_micros())
-    else:
-        limit = from_micros(_key_limit_micros(api_key) or 0)
-    return BudgetExceeded(
-        scope="global" if api_key is None else "api_key",
-        limit=limit,
-        today_spend=row.spent,
-        reserved=row.reserved,
-        requested=requested,
-        resets_at=budget_resets_at(now),
-        api_key_id=api_key.key_id if api_key is not None else None,
-    )
-
-
-def _reservation_open(
-    *,
-    amount: Decimal,
-    owner,
-    api_key: ApiKey | None,
-    holder: str,
-    lease_seconds: int,
-    provider_slots: Mapping[str, int],
-    now: datetime,
-) -> Reservation:
-    """Insert the reservation row first: it contends with nobody, so the hot counter rows taken
-    after it stay locked only from their UPDATE to the commit. A refusal rolls it back."""
-    requested = round_cost_up(amount)
-    if requested < 0:
-        raise ValueError("amount must not be negative")
-    _positive_int(lease_seconds, "lease_seconds")
-    return Reservation.objects.create(
-        day=budget_day(now),
-        owner=owner,
-        api_key=api_key,
-        amount_micros=to_micros(requested),
-        provider_slots=dict(provider_slots),
-        holder=holder[:255],
-        created_at=now,
-        lease_expires_at=now + timedelta(seconds=lease_seconds),
-    )
-
-
-def _budget_take(*, reservation: Reservation, api_key: ApiKey | None, now: datetime) -> None:
-    """Reserve the amount on the budget day, then on the key's budget day; raise if refused."""
-    day, micros = reservation.day, reservation.amount_micros
-    refused = _take_or_create(
-        lambda: counters.take_budget_day(day=day, micros=micros),
-        BudgetDay.objects.filter(day=day),
-        lambda: counters.budget_day_ensure(day),
-    )
-    if refused is not None:
-        raise _budget_refusal(row=refused, api_key=None, requested=reservation.amount, now=now)
-    if api_key is None:
-        return
-    key_limit = _key_limit_micros(api_key)
-    refused = _take_or_create(
-        lambda: counters.take_key_day(
-            api_key_id=api_key.pk, day=day, micros=micros, limit_micros=key_limit
-        ),
-        KeyBudgetDay.objects.filter(api_key=api_key, day=day),
-        lambda: counters.key_day_ensure(api_key_id=api_key.pk, day=day, limit_micros=key_limit),
-    )
-    if refused is not None:
-        raise _budget_refusal(row=refused, api_key=api_key, requested=reservation.amount, now=now)
-
-
-@transaction.atomic
-def budget_reserve(
-    *,
-    amount: Decimal,
-    owner=None,
-    api_key: ApiKey | None = None,
-    holder: str = "",
-    lease_seconds: int = DEFAULT_LEASE_SECONDS,
-    now: datetime | None = None,
-) -> Reservation:
-    """Reserve `amount` (rounded up to 4 dp) against today's budget, and the key's if it has one.
-
-    Raises BudgetExceeded (402) when it does not fit; then nothing was reserved anywhere.
-    """
-    now = now or timezone.now()
-    reservation = _reservation_open(
-        amount=amount,
-        owner=owner,
-        api_key=api_key,
-        holder=holder,
-        lease_seconds=lease_seconds,
-        provider_slots={},
-        now=now,
-    )
-    _budget_take(reservation=reservation, api_key=api_key, now=now)
-    return reservation
 
 
 @transaction.atomic
@@ -197,7 +25,7 @@ def admission_reserve(
     owner,
     api_key: ApiKey | None,
     amount: Decimal,
-    provider_slots: Mapping[str, int],
+    windows: Sequence[WindowSlots],
     holder: str,
     lease_seconds: int,
     now: datetime | None = None,
@@ -206,203 +34,21 @@ def admission_reserve(
 
     One transaction (a savepoint inside the caller's): either every slot and the global and
     per-key reservations are taken, or nothing is and ProviderRateLimited (429) or
-    BudgetExceeded (402) is raised. Windows are checked first (semantics §7.1). Slots are not
-    given back when the reservation is released: they count planned provider calls.
+    BudgetExceeded (402) is raised. Windows are checked first (semantics §7.1), one entry per
+    provider; the caller gives each provider's hourly limit. Slots are not given back when the
+    reservation is released: they count planned provider calls.
     """
     now = now or timezone.now()
-    slots: dict[str, int] = {}
-    for provider_id, count in provider_slots.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"slots for {provider_id} must be a non-negative integer")
-        if count:
-            slots[str(provider_id)] = count
     reservation = _reservation_open(
         amount=amount,
         owner=owner,
         api_key=api_key,
         holder=holder,
         lease_seconds=lease_seconds,
-        provider_slots=slots,
+        provider_slots={w.provider: w.calls for w in windows},
         now=now,
     )
-    for provider_id in sorted(slots):
-        _window_take(provider_id=provider_id, n=slots[provider_id], now=now)
+    for slots in sorted(windows, key=lambda w: w.provider):  # the lock order: by provider id
+        _window_take(slots=slots, now=now)
     _budget_take(reservation=reservation, api_key=api_key, now=now)
     return reservation
-
-
-# --- how a reservation ends -----------------------------------------------------------------
-
-
-def _reservation_close(
-    *,
-    reservation_id: int,
-    state: str,
-    reason: str,
-    actual: Decimal | None,
-    now: datetime,
-    expired_before: datetime | None = None,
-) -> Reservation | None:
-    """Compare-and-set open → `state`, then move the counters once. None when it was not open."""
-    still_open = Reservation.objects.filter(pk=reservation_id, state=Reservation.State.OPEN)
-    if expired_before is not None:
-        still_open = still_open.filter(lease_expires_at__lt=expired_before)
-    if not still_open.update(state=state, close_reason=reason, closed_at=now):
-        return None
-    # The row is ours now (the UPDATE holds its lock): read what the ledger charged to it.
-    reservation = Reservation.objects.get(pk=reservation_id)
-    if actual is None:
-        actual_micros = reservation.charged_micros
-    else:
-        actual_micros = to_micros(round_cost(actual))
-        if actual_micros < reservation.charged_micros:
-            raise ValueError(
-                f"actual {from_micros(actual_micros)} is below the {reservation.charged} "
-                "the ledger already recorded against this reservation"
-            )
-    Reservation.objects.filter(pk=reservation_id).update(actual_micros=actual_micros)
-    reservation.actual_micros = actual_micros
-    counters.settle_counters(
-        day=reservation.day,
-        api_key_id=reservation.api_key_id,
-        spent=actual_micros,
-        released=reservation.amount_micros,
-    )
-    if actual_micros > reservation.amount_micros:
-        # The provider used more than the worst case reserved. Spent records the truth and may
-        # now exceed the budget; later admissions are refused until the day resets.
-        logger.warning(
-            "reservation %s settled at %s, above the %s reserved",
-            reservation_id,
-            from_micros(actual_micros),
-            reservation.amount,
-        )
-    return reservation
-
-
-@transaction.atomic
-def budget_settle(
-    *, reservation: Reservation, actual: Decimal | None = None, now: datetime | None = None
-) -> Reservation:
-    """Settle an open reservation: spent += actual and reserved -= the reserved amount, at once.
-
-    `actual` defaults to the sum of the ledger rows recorded against the reservation (each
-    rounded already), which keeps spent equal to the ledger; pass it only for spend that has no
-    ledger rows (it may not be less than they sum to). Idempotent: a reservation that is no
-    longer open is returned unchanged (check `state`), so a retried task never charges twice.
-    An actual above the reservation is still charged in full (spent may exceed the budget).
-    """
-    closed = _reservation_close(
-        reservation_id=reservation.pk,
-        state=Reservation.State.SETTLED,
-        reason="settled",
-        actual=actual,
-        now=now or timezone.now(),
-    )
-    return closed or Reservation.objects.get(pk=reservation.pk)
-
-
-@transaction.atomic
-def budget_release(
-    *, reservation: Reservation, reason: str = "released", now: datetime | None = None
-) -> Reservation:
-    """Release an open reservation (failure, cancel): the unused amount goes back to the budget.
-
-    Ledger rows already recorded against it are still charged (a cancelled run pays for what the
-    provider used); `refund` on the result is what went back. Idempotent like settle.
-    """
-    closed = _reservation_close(
-        reservation_id=reservation.pk,
-        state=Reservation.State.RELEASED,
-        reason=reason[:32],
-        actual=None,
-        now=now or timezone.now(),
-    )
-    return closed or Reservation.objects.get(pk=reservation.pk)
-
-
-def reservation_renew(
-    *, reservation: Reservation, lease_seconds: int, now: datetime | None = None
-) -> bool:
-    """Extend the holder's lease; False when the reservation is no longer open (reaped)."""
-    _positive_int(lease_seconds, "lease_seconds")
-    now = now or timezone.now()
-    open_ = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.OPEN)
-    return bool(open_.update(lease_expires_at=now + timedelta(seconds=lease_seconds)))
-
-
-# Holders that can vouch for themselves: `prefix → alive(ids, now=…) → the ids still alive`.
-HolderCheck = Callable[..., set[str]]
-_holder_checks: dict[str, HolderCheck] = {}
-
-
-def reservation_holders_register(prefix: str, alive: HolderCheck) -> None:
-    """Let the owner of holders named `prefix…` say which are alive though their lease lapsed.
-
-    A reservation held by a live holder (an agent still waiting in the queue, say) is renewed by
-    the reaper instead of released, so a long queue never gives its reserved money back early.
-    """
-    _holder_checks[prefix] = alive
-
-
-def _holders_alive(holders: list[str], *, now: datetime) -> set[str]:
-    alive: set[str] = set()
-    for prefix, check in _holder_checks.items():
-        ids = [h[len(prefix) :] for h in holders if h.startswith(prefix)]
-        if ids:
-            alive |= {prefix + i for i in check(ids, now=now)}
-    return alive
-
-
-def reservation_reap(
-    *,
-    now: datetime | None = None,
-    batch: int = REAP_BATCH,
-    lease_seconds: int = DEFAULT_LEASE_SECONDS,
-) -> int:
-    """Release open reservations whose lease expired (their holder died); how many were released.
-
-    A lapsed reservation whose holder's owner says it is alive gets a new lease instead. Each
-    release is its own compare-and-set transaction, so concurrent reapers, a late settle or a
-    renewal racing the reaper all resolve to exactly one outcome.
-    """
-    now = now or timezone.now()
-    expired = list(
-        Reservation.objects.filter(state=Reservation.State.OPEN, lease_expires_at__lt=now)
-        .order_by("lease_expires_at", "pk")
-        .values_list("pk", "holder")[:batch]
-    )
-    alive = _holders_alive([holder for _, holder in expired], now=now)
-    if alive:
-        Reservation.objects.filter(
-            pk__in=[pk for pk, holder in expired if holder in alive],
-            state=Reservation.State.OPEN,
-        ).update(lease_expires_at=now + timedelta(seconds=lease_seconds))
-    released = 0
-    for pk, holder in expired:
-        if holder in alive:
-            continue
-        with transaction.atomic():
-            closed = _reservation_close(
-                reservation_id=pk,
-                state=Reservation.State.RELEASED,
-                reason="lease_expired",
-                actual=None,
-                now=now,
-                expired_before=now,
-            )
-        if closed is not None:
-            released += 1
-            logger.warning(
-                "released reservation %s of %s (holder %r): lease expired",
-                pk,
-                closed.amount,
-                holder,
-            )
-    return released
-
-
-def charged_to_open_reservation(*, reservation: Reservation, micros: int) -> bool:
-    """Add a call's cost to an open reservation (charged when it closes); False if closed."""
-    open_ = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.OPEN)
-    return bool(open_.update(charged_micros=F("charged_micros") + micros))

@@ -11,8 +11,8 @@ from django.utils import timezone
 from billing import counters
 from billing.clock import budget_day
 from billing.models import BudgetDay, BudgetSetting
-from billing.money import round_cost, to_micros
-from j1msky.api.errors import InvalidInput
+from j1msky.errors import InvalidInput
+from j1msky.money import round_cost, to_micros
 from security.models import ApiKey
 from security.services import audit_record
 

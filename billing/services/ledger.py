@@ -1,38 +1,45 @@
-"""The usage ledger: one durable row per provider call, the one source of spend."""
+"""The usage ledger: one durable row per provider call, the one source of spend.
+
+Billing knows models and providers by name: the caller prices a call by giving the rates of
+its rate card, and they are kept on the row, so a later change of the rate card never rewrites
+what was charged.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import Agent, ModelAlias, Provider
 from billing import counters
 from billing.clock import budget_day
 from billing.models import LedgerEntry, Reservation
-from billing.money import round_cost, to_micros, token_cost
-from billing.services.admission import charged_to_open_reservation
-from j1msky.api.errors import NotFound
+from billing.services.reservations import charged_to_open_reservation
+from j1msky.money import round_cost, to_micros, token_cost
 from security.models import ApiKey
 
 
 @transaction.atomic
 def ledger_record(
     *,
-    agent: Agent | None = None,
+    agent_id: str | None = None,
     step: int | None = None,
     owner,
     api_key: ApiKey | None,
-    model_alias: ModelAlias | str,
-    provider: Provider | str | None = None,
+    model: str,
+    provider: str,
+    input_rate: Decimal,
+    output_rate: Decimal,
     input_tokens: int,
     output_tokens: int,
     reservation: Reservation | None = None,
     simulated: bool = False,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """Record one provider call, priced at the rate card's current rates (kept on the row).
+    """Record one provider call of `model` (an alias) on `provider`, at the given rates (USD per
+    1K tokens).
 
     cost = in/1000 × input_rate + out/1000 × output_rate, 4 dp ROUND_HALF_UP, per row. Against an
     open reservation the cost is charged when the reservation settles or is released; otherwise
@@ -40,20 +47,14 @@ def ledger_record(
     recorded call is counted exactly once, on the reservation's budget day or else today's.
     """
     now = now or timezone.now()
-    if isinstance(model_alias, ModelAlias):
-        alias = model_alias
-    else:
-        alias = ModelAlias.objects.filter(pk=model_alias).first()
-        if alias is None:
-            raise NotFound(f"Unknown model {model_alias}", code="unknown_model")
-    provider_id = provider.pk if isinstance(provider, Provider) else provider or alias.provider_id
-    cost = token_cost(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        input_rate=alias.input_rate,
-        output_rate=alias.output_rate,
+    micros = to_micros(
+        token_cost(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            input_rate=input_rate,
+            output_rate=output_rate,
+        )
     )
-    micros = to_micros(cost)
     if reservation is not None:
         day = reservation.day
         if not charged_to_open_reservation(reservation=reservation, micros=micros):
@@ -75,17 +76,17 @@ def ledger_record(
     return LedgerEntry.objects.create(
         created_at=now,
         day=day,
-        agent=agent,
+        agent_id=agent_id,
         step=step,
         owner=owner,
         api_key=api_key,
         reservation=reservation,
-        model=alias.alias,
-        provider=provider_id,
+        model=model,
+        provider=provider,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        input_rate=alias.input_rate,
-        output_rate=alias.output_rate,
+        input_rate=input_rate,
+        output_rate=output_rate,
         cost_micros=micros,
         simulated=simulated,
     )

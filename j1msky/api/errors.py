@@ -1,6 +1,7 @@
-"""The one error envelope (semantics §2) and the exception handler that renders it.
+"""Every exception as the one error envelope: DRF's exception handler and Django's error views.
 
-Views raise; they never return an error response. Domain errors subclass `DomainError`.
+Views raise; they never return an error response. `as_domain_error` maps what DRF and Django
+raise onto `j1msky.errors`, so there is one way to render an error (`error_body`).
 """
 
 from __future__ import annotations
@@ -15,93 +16,22 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from j1msky.logging import current_request_id
+from j1msky.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    DomainError,
+    Forbidden,
+    InternalError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+    error_body,
+)
 
 logger = logging.getLogger(__name__)
-
-
-class DomainError(Exception):
-    """An error a client can cause, rendered as the envelope with `http_status` and `code`."""
-
-    http_status: int = 400
-    code: str = "bad_request"
-    message: str = "Bad request"
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: dict[str, Any] | None = None,
-        code: str | None = None,
-        http_status: int | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        self.message = message or self.message
-        self.details = details
-        if code:
-            self.code = code
-        if http_status:
-            self.http_status = http_status
-        self.headers = headers or {}
-        self.extra = extra
-        super().__init__(self.message)
-
-
-class InvalidInput(DomainError):
-    http_status = 400
-    code = "validation_error"
-    message = "Invalid input"
-
-
-class NotFound(DomainError):
-    http_status = 404
-    code = "not_found"
-    message = "Not found"
-
-
-class Conflict(DomainError):
-    http_status = 409
-    code = "conflict"
-    message = "Conflict"
-
-
-class Forbidden(DomainError):
-    http_status = 403
-    code = "forbidden"
-    message = "Forbidden"
-
-
-class ServiceUnavailable(DomainError):
-    http_status = 503
-    code = "service_unavailable"
-    message = "A dependency is unavailable"
-
-
-class TooManyRequests(DomainError):
-    http_status = 429
-    code = "rate_limited"
-    message = "Rate limit exceeded"
-
-    def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
-        retry_after = max(int(retry_after), 1)
-        headers = {"Retry-After": str(retry_after), **kwargs.pop("headers", {})}
-        super().__init__(message, retry_after=retry_after, headers=headers, **kwargs)
-
-
-def envelope(
-    status: int, code: str, message: str, details: Any = None, **extra: Any
-) -> dict[str, Any]:
-    error: dict[str, Any] = {
-        "code": status,
-        "type": code,
-        "message": message,
-        "request_id": current_request_id.get(),
-    }
-    if details:
-        error["details"] = details
-    error.update(extra)
-    return {"success": False, "error": error}
 
 
 def _first_message(detail: Any) -> str | None:
@@ -127,106 +57,92 @@ def _validation_details(detail: Any) -> dict[str, Any]:
 
 
 _API_EXCEPTION_TYPES: list[tuple[type[exceptions.APIException], str]] = [
-    (exceptions.ValidationError, "validation_error"),
     (exceptions.ParseError, "parse_error"),
-    (exceptions.AuthenticationFailed, "authentication_failed"),
-    (exceptions.NotAuthenticated, "not_authenticated"),
     (exceptions.PermissionDenied, "permission_denied"),
     (exceptions.NotFound, "not_found"),
     (exceptions.MethodNotAllowed, "method_not_allowed"),
     (exceptions.NotAcceptable, "not_acceptable"),
     (exceptions.UnsupportedMediaType, "unsupported_media_type"),
-    (exceptions.Throttled, "rate_limited"),
 ]
 
 
-def _render_api_exception(exc: exceptions.APIException) -> Response:
-    code = getattr(exc, "error_type", None) or next(
-        (name for cls, name in _API_EXCEPTION_TYPES if isinstance(exc, cls)), "api_error"
-    )
-    headers: dict[str, str] = {}
-    extra: dict[str, Any] = {}
+def _from_api_exception(exc: exceptions.APIException) -> DomainError:
     if isinstance(exc, exceptions.ValidationError):
-        details = _validation_details(exc.detail)
-        message = _first_message(exc.detail) or "Invalid input"
-    else:
-        details = None
-        message = _first_message(exc.detail) or "Error"
+        return InvalidInput(
+            _first_message(exc.detail) or "Invalid input",
+            details=_validation_details(exc.detail),
+        )
+    message = _first_message(exc.detail) or "Error"
     if isinstance(exc, exceptions.Throttled):
-        retry_after = max(int(exc.wait or 1), 1)
-        headers["Retry-After"] = str(retry_after)
-        extra["retry_after"] = retry_after
-        message = "Rate limit exceeded"
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    return Response(
-        envelope(exc.status_code, code, message, details, **extra),
-        status=exc.status_code,
-        headers=headers,
-    )
+        return TooManyRequests(retry_after=int(exc.wait or 1))
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return AuthenticationFailed(message)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return NotAuthenticated(message)
+    code = next((name for cls, name in _API_EXCEPTION_TYPES if isinstance(exc, cls)), "api_error")
+    return DomainError(message, code=code, http_status=exc.status_code)
 
 
-def render_domain_error(exc: DomainError) -> Response:
-    return Response(
-        envelope(exc.http_status, exc.code, exc.message, exc.details, **exc.extra),
-        status=exc.http_status,
-        headers=exc.headers,
+def as_domain_error(exc: Exception) -> DomainError:
+    """What any exception means to a client. Unexpected ones are logged and become a 503
+    (the database could not serve the request) or a 500 (a bug), never a traceback."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, exceptions.APIException):
+        return _from_api_exception(exc)
+    if isinstance(exc, Http404):
+        return NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return Forbidden()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return BadRequest()
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return ServiceUnavailable()
+    logger.exception("unhandled error")
+    return InternalError()
+
+
+def render_error(exc: Exception) -> Response:
+    error = as_domain_error(exc)
+    return Response(error_body(error), status=error.http_status, headers=error.headers)
+
+
+def error_response(exc: DomainError) -> JsonResponse:
+    """The envelope outside DRF (middlewares, Django's error views)."""
+    response = JsonResponse(
+        error_body(exc), status=exc.http_status, json_dumps_params={"separators": (",", ":")}
     )
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes the envelope, never a 500 page."""
-    if isinstance(exc, DomainError):
-        return render_domain_error(exc)
-    if isinstance(exc, Http404):
-        return render_domain_error(NotFound())
-    if isinstance(exc, DjangoPermissionDenied):
-        return render_domain_error(Forbidden())
-    if isinstance(exc, RequestDataTooBig):
-        return render_domain_error(
-            DomainError("Request body too large", code="payload_too_large", http_status=413)
-        )
-    if isinstance(exc, SuspiciousOperation):
-        return render_domain_error(InvalidInput("Bad request", code="bad_request"))
-    if isinstance(exc, exceptions.APIException):
-        return _render_api_exception(exc)
-    if isinstance(exc, DatabaseError):
-        logger.exception("database error")
-        return render_domain_error(
-            DomainError("A dependency is unavailable", code="service_unavailable", http_status=503)
-        )
-    logger.exception("unhandled error")
-    return render_domain_error(
-        DomainError("Internal server error", code="internal_error", http_status=500)
-    )
+    return render_error(exc)
 
 
 # --- Django's own error views (urls.handler400/403/404/500) -------------------------------------
 
 
-def _json(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(
-        envelope(status, code, message),
-        status=status,
-        json_dumps_params={"separators": (",", ":")},
-    )
-
-
 def bad_request(request, exception=None):
-    return _json(400, "bad_request", "Bad request")
+    return error_response(BadRequest())
 
 
 def permission_denied(request, exception=None):
-    return _json(403, "forbidden", "Forbidden")
+    return error_response(Forbidden())
 
 
 def page_not_found(request, exception=None):
-    return _json(404, "not_found", "Not found")
+    return error_response(NotFound())
 
 
 def server_error(request):
-    return _json(500, "internal_error", "Internal server error")
+    return error_response(InternalError())
 
 
 def csrf_failure(request, reason=""):
-    return _json(403, "csrf_failed", "CSRF verification failed")
+    return error_response(Forbidden("CSRF verification failed", code="csrf_failed"))

@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework.filters import BaseFilterBackend
 
-from j1msky.api.errors import InvalidInput
 from j1msky.api.parsers import BadText, json_loads
+from j1msky.errors import InvalidFilter, InvalidSort
 
 OPERATORS: dict[str, tuple[str, bool]] = {
     # our operator -> (django lookup, exclude)
@@ -158,9 +158,8 @@ def _as_param(value: Any, field: str) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float | str):
         return str(value)
-    raise InvalidInput(
+    raise InvalidFilter(
         f"Filter value for '{field}' must be a string, number or boolean",
-        code="invalid_filter",
         details={"filter": [f"Bad value for {field}"]},
     )
 
@@ -179,9 +178,8 @@ class ListFilterBackend(BaseFilterBackend):
         if not filterset.is_valid():
             errors = {k: [str(e) for e in v] for k, v in filterset.errors.items()}
             field, messages = next(iter(errors.items()))
-            raise InvalidInput(
+            raise InvalidFilter(
                 f"Invalid filter value for '{field}': {messages[0]}",
-                code="invalid_filter",
                 details=errors,
             )
         ordering = self.ordering(request, filterset_class, view)
@@ -198,9 +196,8 @@ class ListFilterBackend(BaseFilterBackend):
             if key in RESERVED_PARAMS or key in extra:
                 continue
             if key not in names:
-                raise InvalidInput(
+                raise InvalidFilter(
                     f"Unknown filter '{key}'. Allowed: {_allowed_text(operators)}",
-                    code="invalid_filter",
                     details={key: ["Unknown filter"]},
                 )
             values = request.query_params.getlist(key)
@@ -212,37 +209,32 @@ class ListFilterBackend(BaseFilterBackend):
         try:
             parsed = json_loads(raw)
         except BadText as exc:
-            raise InvalidInput(
+            raise InvalidFilter(
                 f"Invalid filter: {exc}",
-                code="invalid_filter",
                 details={"filter": [str(exc)]},
             ) from None
         except ValueError:
-            raise InvalidInput(
+            raise InvalidFilter(
                 "The filter parameter must be a JSON object",
-                code="invalid_filter",
                 details={"filter": ["Not valid JSON"]},
             ) from None
         if not isinstance(parsed, dict):
-            raise InvalidInput(
+            raise InvalidFilter(
                 "The filter parameter must be a JSON object",
-                code="invalid_filter",
                 details={"filter": ["Not a JSON object"]},
             )
         for key, value in parsed.items():
             if isinstance(value, dict):
                 if key not in operators:
-                    raise InvalidInput(
+                    raise InvalidFilter(
                         f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
-                        code="invalid_filter",
                         details={"filter": [f"Unknown field: {key}"]},
                     )
                 for op, operand in value.items():
                     if op not in operators[key]:
-                        raise InvalidInput(
+                        raise InvalidFilter(
                             f"Operator '{op}' is not allowed on '{key}'. "
                             f"Allowed: {', '.join(operators[key])}",
-                            code="invalid_filter",
                             details={"filter": [f"Unknown operator for {key}: {op}"]},
                         )
                     name = key if op == "eq" else f"{key}_{op}"
@@ -250,9 +242,8 @@ class ListFilterBackend(BaseFilterBackend):
             elif key in names:
                 data[key] = _encode(value, key)
             else:
-                raise InvalidInput(
+                raise InvalidFilter(
                     f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
-                    code="invalid_filter",
                     details={"filter": [f"Unknown field: {key}"]},
                 )
         return data
@@ -270,14 +261,13 @@ class ListFilterBackend(BaseFilterBackend):
             desc = part.startswith("-")
             name = part.lstrip("-+")
             if name not in sort_fields:
-                raise InvalidInput(
+                raise InvalidSort(
                     f"Unknown sort field '{name}'. Allowed: {', '.join(sort_fields)}",
-                    code="invalid_sort",
                     details={"sort": [f"Unknown field: {name}"]},
                 )
             ordering.append(("-" if desc else "") + sort_fields[name])
         if not ordering:
-            raise InvalidInput("sort names no field", code="invalid_sort")
+            raise InvalidSort("sort names no field")
         # A unique tie-breaker makes every order total, which keyset cursors need.
         pk_name = filterset_class._meta.model._meta.pk.name
         if ordering[-1].lstrip("-") not in ("pk", pk_name):
@@ -314,9 +304,8 @@ class ListFilterBackend(BaseFilterBackend):
 def _encode(value: Any, name: str) -> str:
     if isinstance(value, list):
         if not name.endswith("_in"):
-            raise InvalidInput(
+            raise InvalidFilter(
                 f"Only the 'in' operator takes a list ({name})",
-                code="invalid_filter",
                 details={"filter": [f"Bad value for {name}"]},
             )
         return ",".join(_as_param(v, name) for v in value)

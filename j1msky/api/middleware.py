@@ -4,9 +4,9 @@ import re
 import secrets
 
 from django.conf import settings
-from django.http import JsonResponse
 
-from j1msky.api.errors import envelope
+from j1msky.api.errors import error_response
+from j1msky.errors import BadRequest, InvalidInput, NotFound, PayloadTooLarge
 from j1msky.logging import current_request_id
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -43,14 +43,6 @@ def _header_name(meta_key: str) -> str:
     return "-".join(part.capitalize() for part in name.split("_")).replace("\x00", "\\x00")
 
 
-def _refuse(status: int, code: str, message: str, details=None) -> JsonResponse:
-    return JsonResponse(
-        envelope(status, code, message, details),
-        status=status,
-        json_dumps_params={"separators": (",", ":")},
-    )
-
-
 class NulGuardMiddleware:
     """Refuse a NUL character in the path (404: no resource is named with one), in a query
     parameter (400 naming it) or in a header (400). Nothing may hold a NUL, and PostgreSQL
@@ -61,19 +53,19 @@ class NulGuardMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path:
-            return _refuse(404, "not_found", "Not found")
+            return error_response(NotFound())
         for key, values in request.GET.lists():
             if "\x00" in key or any("\x00" in v for v in values):
                 name = key.replace("\x00", "\\x00")
                 message = f"Query parameter '{name}' must not contain NUL characters"
                 details = {name: ["Must not contain NUL characters"]}
-                return _refuse(400, "validation_error", message, details)
+                return error_response(InvalidInput(message, details=details))
         for key, value in request.META.items():
             if not (key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
                 continue
             if "\x00" in key or (isinstance(value, str) and "\x00" in value):
                 message = f"Header '{_header_name(key)}' must not contain NUL characters"
-                return _refuse(400, "bad_request", message)
+                return error_response(BadRequest(message))
         return self.get_response(request)
 
 
@@ -87,11 +79,7 @@ class BodySizeMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse(
-                envelope(400, "bad_request", "Invalid Content-Length header"), status=400
-            )
+            return error_response(BadRequest("Invalid Content-Length header"))
         if length > settings.J1MSKY_MAX_BODY_BYTES:
-            return JsonResponse(
-                envelope(413, "payload_too_large", "Request body too large"), status=413
-            )
+            return error_response(PayloadTooLarge())
         return self.get_response(request)

@@ -18,7 +18,7 @@ from django.db.models import Q
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from j1msky.api.errors import InvalidInput
+from j1msky.errors import InvalidCursor, InvalidPagination
 
 CURSOR_SALT = "j1msky.api.cursor"
 
@@ -33,9 +33,8 @@ def _int_param(request, name: str, default: int, low: int, high: int | None) -> 
         value = None
     if value is None or value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise InvalidInput(
+        raise InvalidPagination(
             f"{name} must be an integer {bounds}",
-            code="invalid_pagination",
             details={name: [f"Must be an integer {bounds}"]},
         )
     return value
@@ -90,15 +89,13 @@ class ListPagination(BasePagination):
             try:
                 payload = signing.loads(raw, salt=CURSOR_SALT)
             except signing.BadSignature:
-                raise InvalidInput(
+                raise InvalidCursor(
                     "Invalid cursor",
-                    code="invalid_cursor",
                     details={"cursor": ["Tampered or malformed"]},
                 ) from None
             if not isinstance(payload, dict) or payload.get("o") != ordering:
-                raise InvalidInput(
+                raise InvalidCursor(
                     "Cursor does not match this list's sort order",
-                    code="invalid_cursor",
                     details={"cursor": ["Issued for another sort order"]},
                 )
             queryset = queryset.filter(self._after(queryset.model, ordering, payload["v"]))
@@ -116,7 +113,7 @@ class ListPagination(BasePagination):
     def _after(model, ordering: list[str], values: list[Any]) -> Q:
         """Rows strictly after `values` in `ordering`: (a > x) | (a = x & b > y) | …"""
         if len(values) != len(ordering):
-            raise InvalidInput("Invalid cursor", code="invalid_cursor")
+            raise InvalidCursor("Invalid cursor")
         parsed = []
         for order, raw in zip(ordering, values, strict=True):
             name = order.lstrip("-")
@@ -124,7 +121,7 @@ class ListPagination(BasePagination):
             try:
                 parsed.append(field.to_python(raw))
             except Exception:
-                raise InvalidInput("Invalid cursor", code="invalid_cursor") from None
+                raise InvalidCursor("Invalid cursor") from None
         # The leading column bounds the scan as a plain range (index-friendly); the OR below
         # then resolves ties on it by the following columns.
         lead = ordering[0].lstrip("-")

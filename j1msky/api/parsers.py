@@ -17,7 +17,7 @@ from typing import Any
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from j1msky.api.errors import InvalidInput
+from j1msky.errors import InvalidInput
 
 MAX_JSON_DEPTH = 64
 

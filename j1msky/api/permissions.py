@@ -12,8 +12,9 @@ budget, the pricing policy, the IP allowlist…): those also need a key whose ow
 
 from __future__ import annotations
 
-from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
+
+from j1msky.errors import InsufficientPrivileges, InsufficientScope, NotAuthenticated
 
 PUBLIC = "public"
 
@@ -26,27 +27,23 @@ SCOPES = {
 }
 
 
-class ScopeDenied(exceptions.PermissionDenied):
-    """403 `insufficient_scope`: the key lacks the scope the route declares."""
-
-    error_type = "insufficient_scope"
-
-
-class PrivilegeDenied(exceptions.PermissionDenied):
-    """403 `insufficient_privileges`: a system-wide change by a key whose owner is not staff."""
-
-    error_type = "insufficient_privileges"
+def declared_for(view, declared, method: str):
+    """A view's declaration for this request: a single value, or a dict keyed by the viewset
+    action (`list`, `retrieve`, `cancel`…) or by the HTTP method; the action wins."""
+    if not isinstance(declared, dict):
+        return declared
+    action = getattr(view, "action", None)
+    if action in declared:
+        return declared[action]
+    if method == "HEAD":
+        method = "GET"
+    if method == "OPTIONS":
+        return declared.get("OPTIONS") or next(iter(declared.values()), None)
+    return declared.get(method)
 
 
 def required_scope_for(view, method: str) -> str | None:
-    declared = getattr(view, "required_scope", None)
-    if isinstance(declared, dict):
-        if method == "HEAD":
-            method = "GET"
-        if method == "OPTIONS":
-            return declared.get("OPTIONS") or next(iter(declared.values()), None)
-        return declared.get(method)
-    return declared
+    return declared_for(view, getattr(view, "required_scope", None), method)
 
 
 def serves(view, method: str) -> bool:
@@ -66,18 +63,18 @@ class HasScope(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not serves(view, request.method):
             if request.auth is None and not _public(view):
-                raise exceptions.NotAuthenticated("Authentication required")
+                raise NotAuthenticated()
             return True
         scope = required_scope_for(view, request.method)
         if scope == PUBLIC:
             return True
         if request.auth is None:
-            raise exceptions.NotAuthenticated("Authentication required")
+            raise NotAuthenticated()
         if scope is None or scope not in SCOPES:
             # Fail closed: a view without a declared scope serves nobody.
-            raise ScopeDenied("This endpoint declares no scope")
+            raise InsufficientScope("This endpoint declares no scope")
         if scope not in request.auth.scopes:
-            raise ScopeDenied(f"Missing required scope: {scope}")
+            raise InsufficientScope(f"Missing required scope: {scope}")
         if request.method in getattr(view, "system_wide_methods", ()) and not request.user.is_staff:
-            raise PrivilegeDenied("Changing a system-wide setting needs a key whose owner is staff")
+            raise InsufficientPrivileges()
         return True

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from rest_framework.throttling import BaseThrottle
 
-from j1msky.api.errors import ServiceUnavailable
+from j1msky.api.permissions import declared_for
+from j1msky.errors import ServiceUnavailable
 from j1msky.models import RateCounter
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,7 @@ def counters_purge(*, now: float | None = None) -> int:
 
 
 def rate_class_for(view, method: str) -> str:
-    declared = getattr(view, "rate_class", "default")
-    if isinstance(declared, dict):
-        return declared.get(method, "default")
-    return declared
+    return declared_for(view, getattr(view, "rate_class", "default"), method) or "default"
 
 
 def rate_headers(hit: Hit, now: float) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Base views: every API view derives from these, which adds Idempotency-Key handling.
 
-Scope, rate class and idempotency are declared, not coded, per view:
-`required_scope` (see permissions.py) and `rate_class` (see ratelimit.py).
+Resources are ViewSets served by the router (j1msky/api/routers.py); endpoints that are not
+resources (spawn, the pricing calculators, status) are `ApiView`s. Scope, rate class and
+idempotency are declared, not coded, per view: `required_scope` (see permissions.py) and
+`rate_class` (see ratelimit.py), each a value or a dict by action name or HTTP method.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from django.db import transaction
-from rest_framework import generics
+from rest_framework import mixins, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
@@ -104,20 +106,16 @@ class IdempotencyMixin:
 
 
 class ApiView(IdempotencyMixin, APIView):
+    """An endpoint that is not a resource (a command, a calculator, a status)."""
+
+
+class GenericViewSet(IdempotencyMixin, viewsets.GenericViewSet):
+    """A resource: the router maps its actions to routes; `@action` adds verbs."""
+
+
+class ListViewSet(mixins.ListModelMixin, GenericViewSet):
     pass
 
 
-class ListApiView(IdempotencyMixin, generics.ListAPIView):
-    pass
-
-
-class ListCreateApiView(IdempotencyMixin, generics.ListCreateAPIView):
-    pass
-
-
-class RetrieveDestroyApiView(IdempotencyMixin, generics.RetrieveDestroyAPIView):
-    pass
-
-
-class GenericApiView(IdempotencyMixin, generics.GenericAPIView):
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     pass

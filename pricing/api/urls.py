@@ -1,45 +1,24 @@
 from django.urls import path
 
+from j1msky.api.routers import Router
 from pricing.api.views import calculators, records
+
+router = Router()
+router.register("pricing/quotes", records.QuoteViewSet, basename="pricing-quote")
+router.register("pricing/decisions", records.DecisionViewSet, basename="pricing-decision")
+router.register("pricing/exceptions", records.PricingExceptionViewSet, basename="pricing-exception")
+router.register("pricing/reports", records.PricingReportViewSet, basename="pricing-report")
 
 urlpatterns = [
     path("pricing/status", calculators.PricingStatusView.as_view(), name="pricing-status"),
     path("pricing/health", calculators.PricingHealthView.as_view(), name="pricing-health"),
-    path("pricing/report", calculators.PricingReportView.as_view(), name="pricing-report"),
-    path("pricing/reports", records.ReportListView.as_view(), name="pricing-report-list"),
-    path(
-        "pricing/reports/<str:date>",
-        records.ReportDetailView.as_view(),
-        name="pricing-report-detail",
-    ),
+    path("pricing/report", calculators.PricingReportView.as_view(), name="pricing-report-today"),
     path("pricing/policy", records.PolicyView.as_view(), name="pricing-policy"),
-    path("pricing/quote", calculators.QuoteView.as_view(), name="pricing-quote"),
-    path("pricing/quotes", records.QuoteListView.as_view(), name="pricing-quote-list"),
-    path(
-        "pricing/quotes/<str:quote_id>",
-        records.QuoteDetailView.as_view(),
-        name="pricing-quote-detail",
-    ),
+    path("pricing/quote", calculators.QuoteView.as_view(), name="pricing-quote-calculate"),
     path(
         "pricing/batch-quotes", calculators.BatchQuotesView.as_view(), name="pricing-batch-quotes"
     ),
-    path("pricing/decision", records.DecisionView.as_view(), name="pricing-decision"),
-    path("pricing/decisions", records.DecisionListView.as_view(), name="pricing-decision-list"),
-    path(
-        "pricing/decisions/<str:decision_id>",
-        records.DecisionDetailView.as_view(),
-        name="pricing-decision-detail",
-    ),
-    path(
-        "pricing/exceptions",
-        records.ExceptionListCreateView.as_view(),
-        name="pricing-exception-list",
-    ),
-    path(
-        "pricing/exceptions/<str:exception_id>/close",
-        records.ExceptionCloseView.as_view(),
-        name="pricing-exception-close",
-    ),
+    path("pricing/decision", records.DecisionView.as_view(), name="pricing-decision-create"),
     path("pricing/scenario", calculators.ScenarioView.as_view(), name="pricing-scenario"),
     path(
         "pricing/portfolio-alert",
@@ -66,4 +45,5 @@ urlpatterns = [
         calculators.ExceptionAlertView.as_view(),
         name="pricing-exception-alert",
     ),
+    *router.urls,
 ]

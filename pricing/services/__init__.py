@@ -2,7 +2,7 @@
 reports and exception-aging alerts.
 
 Each service prices with `pricing.engine` over the rate card and policy in force, writes its rows,
-and writes its events (`agents.events.event_emit`) and audit rows in the same transaction, so a
+and writes its events (`j1msky.events.event_emit`) and audit rows in the same transaction, so a
 committed record always has its event and a refused one never does. Engine errors come out as
 `InvalidInput` (400, `details` naming the field).
 """

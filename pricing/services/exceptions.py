@@ -9,8 +9,8 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agents.events import event_emit
-from j1msky.api.errors import Conflict, InvalidInput
+from j1msky.errors import Conflict, InvalidInput
+from j1msky.events import event_emit
 from pricing import engine
 from pricing.models import Decision, ExceptionAgingAlert, PricingException
 from pricing.selectors import exception_open_counts

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from agents.events import event_emit
-from j1msky.api.errors import Conflict, InvalidInput
+from j1msky.errors import Conflict, InvalidInput
+from j1msky.events import event_emit
 from pricing import engine
 from pricing.errors import engine_errors
 from pricing.models import PricingPolicy

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agents.events import event_emit
-from j1msky.api.errors import Conflict, InvalidInput, NotFound
+from j1msky.errors import Conflict, InvalidInput, NotFound
+from j1msky.events import event_emit
 from pricing import engine
 from pricing.errors import engine_errors
 from pricing.models import Decision, PricingPolicy, Quote, ScenarioEvaluation

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from j1msky.api.permissions import SCOPES
@@ -61,16 +62,23 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
-    success = serializers.BooleanField(default=True, read_only=True)
-    key = serializers.CharField(
-        read_only=True,
-        allow_null=True,
+    """A new key with its secret (`context["secret"]`), shown only this once."""
+
+    success = serializers.SerializerMethodField()
+    key = serializers.SerializerMethodField(
         help_text="The secret. Shown only this once: null in an Idempotency-Key replay.",
     )
 
     class Meta(ApiKeySerializer.Meta):
         fields = ["success", "key", *ApiKeySerializer.Meta.fields]
         read_only_fields = fields
+
+    def get_success(self, key) -> bool:
+        return True
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_key(self, key) -> str | None:
+        return self.context.get("secret")
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
@@ -113,17 +121,42 @@ class ApiKeyRotateSerializer(serializers.Serializer):
     grace_hours = serializers.IntegerField(min_value=0, max_value=720, required=False, default=24)
 
 
-class ApiKeyRevokedSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    message = serializers.CharField()
-    key_id = serializers.CharField()
-    revoked_at = serializers.DateTimeField()
-    revoked_descendants = serializers.ListField(child=serializers.CharField())
+class ApiKeyRevokedSerializer(serializers.ModelSerializer):
+    """A revoked key, and the descendants revoked with it (`context["descendants"]`)."""
+
+    success = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField()
+    revoked_descendants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = ["success", "message", "key_id", "revoked_at", "revoked_descendants"]
+        read_only_fields = fields
+
+    def get_success(self, key) -> bool:
+        return True
+
+    def get_message(self, key) -> str:
+        return f"API key {key.key_id} revoked"
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_revoked_descendants(self, key) -> list[str]:
+        return [child.key_id for child in self.context.get("descendants", [])]
 
 
 class ApiKeyRotatedSerializer(ApiKeyCreatedSerializer):
-    previous_key_id = serializers.CharField(read_only=True)
-    previous_key_expires_at = serializers.DateTimeField(read_only=True)
+    """The new key of a rotation, with the old one's id and grace end (`context["previous"]`)."""
+
+    previous_key_id = serializers.SerializerMethodField()
+    previous_key_expires_at = serializers.SerializerMethodField()
+
+    def get_previous_key_id(self, key) -> str:
+        return self.context["previous"].key_id
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_previous_key_expires_at(self, key):
+        expires_at = self.context["previous"].expires_at
+        return serializers.DateTimeField().to_representation(expires_at)
 
     class Meta(ApiKeyCreatedSerializer.Meta):
         fields = [

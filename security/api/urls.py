@@ -1,9 +1,7 @@
-from django.urls import path
-
+from j1msky.api.routers import Router
 from security.api import views
 
-urlpatterns = [
-    path("keys", views.KeyListCreateView.as_view(), name="key-list"),
-    path("keys/<str:key_id>", views.KeyDetailView.as_view(), name="key-detail"),
-    path("keys/<str:key_id>/rotate", views.KeyRotateView.as_view(), name="key-rotate"),
-]
+router = Router()
+router.register("keys", views.ApiKeyViewSet, basename="key")
+
+urlpatterns = router.urls

@@ -1,8 +1,11 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+"""`/keys`: the caller's owner's API keys (semantics §12.1); secrets are shown once."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from j1msky.api.views import ApiView, ListApiView
+from j1msky.api.views import GenericViewSet
 from security.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -21,84 +24,72 @@ KEY_ID = OpenApiParameter(
 )
 
 
-class KeyListCreateView(ListApiView):
-    """`GET /keys` (the caller's owner's keys) and `POST /keys`."""
+@extend_schema_view(
+    list=extend_schema(summary="List API keys"),
+    create=extend_schema(
+        summary="Create an API key",
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer},
+    ),
+    retrieve=extend_schema(summary="Get an API key", parameters=[KEY_ID]),
+    destroy=extend_schema(
+        summary="Revoke an API key",
+        parameters=[KEY_ID],
+        request=ApiKeyRevokeSerializer,
+        responses=ApiKeyRevokedSerializer,
+    ),
+    rotate=extend_schema(
+        summary="Rotate an API key",
+        parameters=[KEY_ID],
+        request=ApiKeyRotateSerializer,
+        responses={201: ApiKeyRotatedSerializer},
+    ),
+)
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    """The caller's owner's keys. A new key never holds more than the calling key (§3)."""
 
     required_scope = "admin:write"
+    lookup_field = "key_id"
     serializer_class = ApiKeySerializer
     filterset_class = ApiKeyFilterSet
-    idempotency_redact = ("key",)  # the secret is shown once; a replay answers `key: null`
+    idempotency_redact = ("key",)  # a secret is shown once: a replay answers `key: null`
 
     def get_queryset(self):
         return api_key_list(owner=self.request.user)
 
-    @extend_schema(summary="List API keys")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_object(self):
+        return api_key_get(owner=self.request.user, key_id=self.kwargs["key_id"])
 
-    @extend_schema(
-        summary="Create an API key",
-        request=ApiKeyCreateSerializer,
-        responses={201: ApiKeyCreatedSerializer},
-    )
-    def post(self, request):
+    def create(self, request):
         params = ApiKeyCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         key, secret = api_key_create(
             owner=request.user, granting_key=request.auth, **params.validated_data
         )
-        key.key = secret
-        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
-
-
-class KeyDetailView(ApiView):
-    required_scope = "admin:write"
-
-    @extend_schema(summary="Get an API key", parameters=[KEY_ID], responses=ApiKeySerializer)
-    def get(self, request, key_id: str):
-        return Response(ApiKeySerializer(api_key_get(owner=request.user, key_id=key_id)).data)
-
-    @extend_schema(
-        summary="Revoke an API key",
-        parameters=[KEY_ID],
-        request=ApiKeyRevokeSerializer,
-        responses=ApiKeyRevokedSerializer,
-    )
-    def delete(self, request, key_id: str):
-        key = api_key_get(owner=request.user, key_id=key_id)
-        params = ApiKeyRevokeSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        key, descendants = api_key_revoke(key=key, actor_key=request.auth, **params.validated_data)
         return Response(
-            {
-                "success": True,
-                "message": f"API key {key.key_id} revoked",
-                "key_id": key.key_id,
-                "revoked_at": key.revoked_at,
-                "revoked_descendants": [child.key_id for child in descendants],
-            }
+            ApiKeyCreatedSerializer(key, context={"secret": secret}).data,
+            status=status.HTTP_201_CREATED,
         )
 
+    def destroy(self, request, key_id: str):
+        params = ApiKeyRevokeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        key, descendants = api_key_revoke(
+            key=self.get_object(), actor_key=request.auth, **params.validated_data
+        )
+        return Response(ApiKeyRevokedSerializer(key, context={"descendants": descendants}).data)
 
-class KeyRotateView(ApiView):
-    required_scope = "admin:write"
-    idempotency_redact = ("key",)
-
-    @extend_schema(
-        summary="Rotate an API key",
-        parameters=[KEY_ID],
-        request=ApiKeyRotateSerializer,
-        responses={201: ApiKeyRotatedSerializer},
-    )
-    def post(self, request, key_id: str):
-        key = api_key_get(owner=request.user, key_id=key_id)
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, key_id: str):
+        key = self.get_object()
         params = ApiKeyRotateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         new_key, secret = api_key_rotate(
             key=key, granting_key=request.auth, grace_hours=params.validated_data["grace_hours"]
         )
         key.refresh_from_db()
-        new_key.key = secret
-        new_key.previous_key_id = key.key_id
-        new_key.previous_key_expires_at = key.expires_at
-        return Response(ApiKeyRotatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
+        context = {"secret": secret, "previous": key}
+        return Response(
+            ApiKeyRotatedSerializer(new_key, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )

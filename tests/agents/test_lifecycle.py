@@ -7,10 +7,9 @@ import pytest
 from django.utils import timezone
 
 from agents.models import Agent, KeyConcurrency
-from agents.reaper import agents_reap
+from agents.reaper import agents_reap, reservations_reap
 from billing.errors import ProviderRateLimited
 from billing.models import BudgetDay, Reservation
-from billing.services import reservation_reap
 from j1msky.models import WorkerHeartbeat
 from tests.fakeprovider import status
 
@@ -52,7 +51,7 @@ def test_a_waiting_agent_keeps_its_reservation_however_long_the_queue(writer, se
     reservation = agent.reservation
     later = reservation.lease_expires_at + timedelta(hours=3)
 
-    assert reservation_reap(now=later, lease_seconds=120) == 0
+    assert reservations_reap(now=later, lease_seconds=120) == 0
     reservation.refresh_from_db()
     assert reservation.state == "open"
     assert reservation.lease_expires_at == later + timedelta(seconds=120)
@@ -69,7 +68,7 @@ def test_the_reservation_of_a_run_whose_heartbeat_stopped_is_released(writer):
     beating = running_on(spawn(writer), worker=live_worker("w2@host"), heartbeat_age=timedelta())
     Reservation.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
-    assert reservation_reap() == 1
+    assert reservations_reap() == 1
     assert Reservation.objects.get(pk=quiet.reservation_id).state == "released"
     kept = Reservation.objects.get(pk=beating.reservation_id)
     assert kept.state == "open" and kept.lease_expires_at > timezone.now()
@@ -78,7 +77,7 @@ def test_the_reservation_of_a_run_whose_heartbeat_stopped_is_released(writer):
 def test_liveness_is_judged_at_the_reapers_now(writer):
     beating = running_on(spawn(writer), worker=live_worker(), heartbeat_age=timedelta())
     an_hour_on = timezone.now() + timedelta(hours=1)  # no heartbeat in that hour: it is gone
-    assert reservation_reap(now=an_hour_on) == 1
+    assert reservations_reap(now=an_hour_on) == 1
     assert Reservation.objects.get(pk=beating.reservation_id).state == "released"
 
 
@@ -122,7 +121,7 @@ def test_cancel_while_waiting_for_a_provider_window_ends_cancelled(
     live_providers.enqueue(status(429, retry_after=0))
     agent = spawn(writer, model="k2p5")
 
-    def window_full(*, provider):
+    def window_full(*, provider, **_):
         Agent.objects.filter(pk=agent.pk).update(cancel_requested=True)
         raise ProviderRateLimited(
             provider=provider, used=1, limit=1, reset_at=timezone.now(), retry_after=60
@@ -206,10 +205,10 @@ def test_the_heartbeat_thread_reconnects_after_losing_its_connection(writer, set
 
 
 def test_the_reaper_sends_run_messages_for_claimable_agents_left_waiting(writer, monkeypatch):
-    from agents import tasks
+    from agents import reaper
 
     sent = []
-    monkeypatch.setattr(tasks.run_next_agent, "delay", lambda *a: sent.append(a))
+    monkeypatch.setattr(reaper, "run_message_send", lambda *a: sent.append(a))
     fresh = spawn(writer)
     stranded = spawn(writer)
     Agent.objects.filter(pk=stranded.pk).update(created_at=timezone.now() - timedelta(minutes=1))

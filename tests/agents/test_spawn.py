@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from agents.models import Agent, Event, KeyConcurrency, Provider
+from agents.models import Agent, KeyConcurrency, Provider
 from billing.models import LedgerEntry, Reservation
+from j1msky.models import Event
 from tests.fakeprovider import ok, slow, status
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_spawn_answers_201_with_the_estimate_and_reserves_the_worst_case(writer)
     # worst case: 100 × 0.003/1000 + 4096 × 0.015/1000 = 0.0003 + 0.06144
     assert agent.reserved_cost == Decimal("0.0617")
     assert agent.reservation.amount == Decimal("0.0617")
-    assert Event.objects.filter(agent=agent, type="agent.spawned").exists()
+    assert Event.objects.filter(agent_id=agent.agent_id, type="agent.spawned").exists()
 
 
 def test_form_body_spawns_too(writer):

@@ -58,7 +58,7 @@ def reserve(args) -> dict:
 
 def window(args) -> dict:
     from billing.errors import ProviderRateLimited
-    from billing.services import window_take
+    from tests.ledger import window_take
 
     base = datetime.fromisoformat(args.base).replace(tzinfo=UTC)
     taken, refused, errors = [], [], []
@@ -81,7 +81,7 @@ def window(args) -> dict:
 
 def hold(args) -> None:
     """Reserve, record one provider call against it, say so, then hang until killed."""
-    from billing.services import admission_reserve, ledger_record
+    from tests.ledger import admission_reserve, ledger_record
 
     reservation = admission_reserve(
         owner=None,
@@ -107,7 +107,7 @@ def record(args) -> dict:
     """Record provider calls against `--reservation` until it has been closed, then `count`
     more (so some land before and some after the close, however the processes interleave)."""
     from billing.models import Reservation
-    from billing.services import ledger_record
+    from tests.ledger import ledger_record
 
     reservation = Reservation.objects.get(pk=args.reservation)
     _barrier(Path(args.barrier), "start", args.worker, args.workers)
@@ -144,6 +144,7 @@ def settle_midway(args) -> dict:
 
 def snapshot(args) -> dict:
     """Every billing counter as rows say, plus what the selectors derive from them."""
+    from agents.selectors import provider_limits
     from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, ProviderWindow, Reservation
     from billing.selectors import budget_status, provider_window_list
 
@@ -178,8 +179,8 @@ def snapshot(args) -> dict:
             "lease_expires_at",
         ),
         "windows": rows(
-            ProviderWindow.objects.order_by("provider_id", "window_start"),
-            "provider_id",
+            ProviderWindow.objects.order_by("provider", "window_start"),
+            "provider",
             "window_start",
             "used",
             "hourly_limit",
@@ -189,22 +190,18 @@ def snapshot(args) -> dict:
             "today_spend": str(status.today_spend),
             "reserved": str(status.reserved),
         },
-        "limits": {w.provider: [w.used, w.limit] for w in provider_window_list()},
+        "limits": {
+            w.provider: [w.used, w.limit] for w in provider_window_list(providers=provider_limits())
+        },
     }
 
 
 def workload(args) -> dict:
     """A little of everything: a budget change, reservations settled, released and left open,
     ledger rows with and without a reservation, and provider window slots."""
-    from billing.services import (
-        admission_reserve,
-        budget_release,
-        budget_set,
-        budget_settle,
-        ledger_record,
-        window_take,
-    )
+    from billing.services import budget_release, budget_set, budget_settle
     from security.models import ApiKey
+    from tests.ledger import admission_reserve, ledger_record, window_take
 
     key = ApiKey.objects.get(pk=args.api_key)
     budget_set(daily_budget=Decimal("12.5"))

@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from billing.clock import budget_day
 from billing.errors import BudgetExceeded, ProviderRateLimited
 from billing.models import BudgetSetting, LedgerEntry
-from billing.money import token_cost
-from billing.services import budget_reserve, budget_settle, ledger_record, window_take
+from billing.services import budget_reserve, budget_settle
 from j1msky.api.errors import exception_handler
+from j1msky.money import token_cost
 from security.models import AuditLog
+from tests.ledger import ledger_record, window_take
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 

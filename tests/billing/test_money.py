@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import (
+from j1msky.money import (
     from_micros,
     round_cost,
     round_cost_up,

@@ -133,7 +133,7 @@ def test_2l_concurrent_window_takes_admit_exactly_l(tmp_path):
         assert sum(r["taken"][rep] for r in results) == limit
         assert sum(r["refused"][rep] for r in results) == limit
         start = (base + timedelta(hours=rep)).replace(minute=0)
-        window = ProviderWindow.objects.get(provider_id="anthropic", window_start=start)
+        window = ProviderWindow.objects.get(provider="anthropic", window_start=start)
         assert (window.used, window.hourly_limit) == (limit, limit)
 
 

@@ -10,17 +10,19 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from agents.tasks import reap_reservations as reservation_reap_task
 from billing.models import BudgetDay, BudgetSetting, Reservation
-from billing.services import budget_reserve, ledger_record, window_take
-from billing.tasks import reservation_reap_task
+from billing.services import budget_reserve
 from security.models import AuditLog
+from tests.ledger import ledger_record, window_take
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 
 def test_reaper_runs_each_minute_on_the_beat():
-    entry = settings.CELERY_BEAT_SCHEDULE["billing-reservation-reaper"]
-    assert entry["task"] == reservation_reap_task.name == "billing.tasks.reservation_reap"
+    # Billing's reaper, run by the agents app, which knows which holders still live.
+    entry = settings.CELERY_BEAT_SCHEDULE["reservation-reaper"]
+    assert entry["task"] == reservation_reap_task.name == "agents.tasks.reap_reservations"
     assert entry["schedule"] == 60.0
 
 

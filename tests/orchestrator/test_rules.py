@@ -83,7 +83,7 @@ def test_budget_figures_refuse_floats():
 )
 def test_budget_utilization_agrees_with_billing(used, limit):
     """`GET /billing/budget` and the status show the same number (§8.1: same definitions)."""
-    from billing.money import utilization_pct
+    from j1msky.money import utilization_pct
 
     figures = r.BudgetFigures(D(limit), D(used))
     assert r.budget_utilization_pct(figures) == utilization_pct(D(used), D(limit))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 
-from agents.models import Event
+from j1msky.models import Event
 from pricing import services
 from pricing.admin import POLICY_COLUMNS
 from pricing.models import Decision, PricingException, PricingPolicy

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from agents.models import Event, ModelAlias
+from agents.models import ModelAlias
+from j1msky.models import Event
 from pricing.models import Decision, PricingException, Quote, ScenarioEvaluation
 from tests.pricing.conftest import error, ok, send
 

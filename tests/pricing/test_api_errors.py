@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agents.models import Event
+from j1msky.models import Event
 from pricing.models import Decision, PricingPolicy, Quote, ScenarioEvaluation
 from tests.pricing.conftest import error, send
 

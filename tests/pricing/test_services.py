@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from agents.models import Event
-from j1msky.api.errors import Conflict, InvalidInput
+from j1msky.errors import Conflict, InvalidInput
+from j1msky.models import Event
 from pricing import services
 from pricing.models import (
     Decision,

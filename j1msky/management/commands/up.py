@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -11,13 +10,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from j1msky.api.permissions import SCOPES
-from security.models import ApiKey
-from security.services import api_key_create
+from j1msky.startup import startup_hooks_run
 
 BIN = Path(sys.executable).parent
 
@@ -42,55 +38,15 @@ class Command(BaseCommand):
     def handle(self, *args, bind, web_workers, worker_concurrency, prepare_only, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
-        password = self._ensure_admin()
-        key = self._ensure_first_key()
         host, _, port = bind.rpartition(":")
         url = f"http://{'localhost' if host in ('0.0.0.0', '127.0.0.1', '') else host}:{port}"
         self.stdout.write(f"J1MSKY on {url}/api/  (docs: {url}/api/docs/, admin: {url}/admin/)")
         self.stdout.write(f"data directory: {settings.DATA_DIR}")
-        if password:
-            self.stdout.write(f"admin login: admin / {password}  (shown once)")
-        else:
-            self.stdout.write(
-                f"admin login: admin (change it with: {sys.executable} manage.py changepassword"
-                " admin)"
-            )
-        if key:
-            self.stdout.write(f"first API key (all scopes, shown once): {key}")
-        else:
-            self.stdout.write(
-                "API keys: create more with manage.py create_api_key or POST /api/keys"
-            )
-        from agents.catalogue import simulated_providers
-
-        simulated = simulated_providers()
-        if simulated:
-            self.stdout.write(
-                "SIMULATED providers (no API key set, no real calls): " + ", ".join(simulated)
-            )
+        for line in startup_hooks_run():
+            self.stdout.write(line)
         if prepare_only:
             return
         self._run(bind, web_workers, worker_concurrency)
-
-    def _ensure_admin(self) -> str | None:
-        """Create the operator account on first start; the password is returned (to be shown
-        once) only when it was generated here, never when the operator supplied it."""
-        users = get_user_model().objects
-        if users.filter(is_superuser=True).exists():
-            return None
-        given = os.environ.get("J1MSKY_ADMIN_PASSWORD")
-        password = given or secrets.token_urlsafe(12)
-        users.create_superuser("admin", "admin@localhost", password)
-        return None if given else password
-
-    def _ensure_first_key(self) -> str | None:
-        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
-        if ApiKey.objects.filter(owner=admin).exists():
-            return None
-        _, secret = api_key_create(
-            owner=admin, name="first key", scopes=list(SCOPES), actor="command:up"
-        )
-        return secret
 
     def _run(self, bind: str, web_workers: int, worker_concurrency: int) -> None:
         commands = {

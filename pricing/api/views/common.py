@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 
-from j1msky.api.errors import InvalidInput
+from j1msky.errors import InvalidInput
 from pricing import engine
 from pricing.selectors import pricing_policy_current
 

@@ -1,10 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from j1msky.api.errors import DomainError
+from j1msky.errors import DomainError
 from security.services import api_key_create
-
-OPERATOR = "admin"
+from security.startup import OPERATOR
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Money math for billing: pure functions over Decimal and integer micro-dollars (no Django).
+"""Money math: pure functions over Decimal and integer micro-dollars (standard library only).
 
 The database holds every billing amount as an integer number of micro-dollars (1e-6 USD). SQLite
 stores a DECIMAL column as a binary float (REAL affinity), so `spent + reserved + x <= limit`

@@ -1,0 +1,241 @@
+"""An agent's life after admission (semantics §7.2, §7.3): claim, heartbeat, end, cancel.
+
+Every transition is a compare-and-set on the status, so a terminal state never changes and a
+run is started at most once; each writes its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from agents.errors import AgentNotCancellable
+from agents.models import Agent, KeyConcurrency
+from agents.selectors import agent_get
+from billing.models import Reservation
+from billing.selectors import ledger_agent_totals
+from billing.services import budget_release, budget_settle, reservation_renew
+from j1msky.events import event_emit
+from security.services import audit_record
+
+
+def _concurrency_give_back(api_key_id: int | None, *, was: str) -> None:
+    """The agent left `was` (spawning or running) for a terminal state: free its count."""
+    if api_key_id is None:
+        return
+    field = "running" if was == Agent.Status.RUNNING else "waiting"
+    KeyConcurrency.objects.filter(api_key_id=api_key_id).update(
+        **{field: Greatest(F(field) - 1, 0)}
+    )
+
+
+def _claimable() -> QuerySet[Agent]:
+    """Waiting agents a worker may start now, first the one that should start first: highest
+    priority, then oldest; an agent whose key runs its `max_concurrent_agents` already waits."""
+    return (
+        Agent.objects.filter(status=Agent.Status.SPAWNING)
+        .filter(
+            Q(api_key__isnull=True)
+            | Q(api_key__concurrency__running__lt=F("api_key__max_concurrent_agents"))
+        )
+        .order_by("-priority_rank", "created_at", "agent_id")
+    )
+
+
+def agent_claimable_exists() -> bool:
+    return _claimable().exists()
+
+
+def agent_claimable_count(*, older_than=None, limit: int) -> int:
+    """How many agents are claimable (counting at most `limit`), only those created before
+    `older_than` when given."""
+    waiting = _claimable()
+    if older_than is not None:
+        waiting = waiting.filter(created_at__lt=older_than)
+    return waiting[:limit].count()
+
+
+class _LostRace(Exception):
+    pass
+
+
+@transaction.atomic
+def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
+    """Claim the first of `candidates` in one transaction: the key's running slot by a
+    conditional UPDATE, then spawning → running by compare-and-set. None when there is no
+    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's
+    last slot, first.
+
+    On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers pick
+    different agents; on SQLite the write transaction itself serialises them.
+    """
+    row = (
+        candidates.select_for_update(skip_locked=True, of=("self",))
+        .values_list("agent_id", "api_key_id", "api_key__max_concurrent_agents")
+        .first()
+    )
+    if row is None:
+        return None
+    agent_id, api_key_id, limit = row
+    if api_key_id is not None and not KeyConcurrency.objects.filter(
+        api_key_id=api_key_id, running__lt=limit
+    ).update(running=F("running") + 1, waiting=Greatest(F("waiting") - 1, 0)):
+        raise _LostRace()
+    # The run starts now, once its slot is won (a claim may wait for the slot's row lock).
+    now = timezone.now()
+    if not Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
+        status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
+    ):
+        raise _LostRace()  # the slot taken above rolls back with it
+    agent = Agent.objects.select_related("model__provider", "team", "reservation").get(
+        agent_id=agent_id
+    )
+    _lease_renew(agent, now=now)
+    event_emit(
+        type="agent.running",
+        owner=agent.owner,
+        agent_id=agent.agent_id,
+        data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
+    )
+    return agent
+
+
+def agent_claim_next(*, worker: str) -> Agent | None:
+    """Claim the waiting agent that should start first, or None when no agent is claimable.
+
+    A lost race costs one statement and a fresh look, never the claim: the loop ends only with
+    an agent or with nothing claimable left, so a run message is never spent while an agent it
+    could have started waits (each lost race means another worker claimed one).
+    """
+    while True:
+        try:
+            return _claim(_claimable(), worker=worker)
+        except _LostRace:
+            continue
+
+
+def agent_claim(*, agent_id: str, worker: str) -> Agent | None:
+    """spawning → running for one given agent; None when another worker has it, it ended, or
+    its key has no free slot."""
+    try:
+        return _claim(_claimable().filter(agent_id=agent_id), worker=worker)
+    except _LostRace:
+        return None
+
+
+def _lease_renew(agent: Agent, *, now) -> None:
+    if agent.reservation_id:
+        reservation_renew(
+            reservation=Reservation(pk=agent.reservation_id),
+            lease_seconds=settings.J1MSKY_RESERVATION_LEASE_SECONDS,
+            now=now,
+        )
+
+
+def agent_heartbeat(*, agent: Agent) -> bool:
+    """The process running `agent` is alive: stamp the run and extend its reservation's lease.
+
+    False once the run is no longer `running` (finished, or reaped as lost).
+    """
+    now = timezone.now()
+    alive = Agent.objects.filter(agent_id=agent.agent_id, status=Agent.Status.RUNNING).update(
+        heartbeat_at=now
+    )
+    if alive:
+        _lease_renew(agent, now=now)
+    return bool(alive)
+
+
+def _reservation_close(agent: Agent, *, status: str, now) -> Any:
+    """Settle the run's reservation to what the ledger charged (completed), or release it."""
+    if not agent.reservation_id:
+        return 0
+    reservation = Reservation.objects.get(pk=agent.reservation_id)
+    if status == Agent.Status.COMPLETED:
+        return budget_settle(reservation=reservation, now=now).refund
+    return budget_release(reservation=reservation, reason=status, now=now).refund
+
+
+def _end_recorded(agent: Agent, *, status: str, error_type: str, error_message: str) -> None:
+    """The ended run's event and, for a completion or a failure, its audit row."""
+    data: dict[str, Any] = {
+        "agent_id": agent.agent_id,
+        "model": agent.model_id,
+        "task": agent.task,
+        "result": agent.result,
+        "cost": agent.actual_cost,
+    }
+    if error_type:
+        data["error"] = {"type": error_type, "message": error_message[:500]}
+    event_emit(type=f"agent.{status}", owner=agent.owner, agent_id=agent.agent_id, data=data)
+    audit_event = {"completed": "agent.complete", "failed": "agent.fail"}.get(status)
+    if audit_event:
+        audit_record(
+            event=audit_event,
+            owner=agent.owner,
+            api_key=agent.api_key,
+            resource_type="agent",
+            resource_id=agent.agent_id,
+            details={"cost": float(agent.actual_cost), "error_type": error_type},
+        )
+
+
+@transaction.atomic
+def agent_finish(
+    *,
+    agent: Agent,
+    status: str,
+    result: str = "",
+    error_type: str = "",
+    error_message: str = "",
+    from_status: str = Agent.Status.RUNNING,
+) -> bool:
+    """Move a run to its one terminal state, settle its reservation from the ledger, emit.
+
+    Compare-and-set on the current status: a terminal state never changes, and a second finish
+    (a retried task, the reaper racing the worker) does nothing and returns False.
+    """
+    now = timezone.now()
+    moved = Agent.objects.filter(agent_id=agent.agent_id, status=from_status).update(
+        status=status,
+        result=result,
+        error_type=error_type,
+        error_message=error_message[:500],
+        completed_at=now,
+    )
+    if not moved:
+        return False
+    totals = ledger_agent_totals(agent_id=agent.agent_id)
+    Agent.objects.filter(agent_id=agent.agent_id).update(
+        actual_cost=totals.cost,
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+        refund=_reservation_close(agent, status=status, now=now),
+    )
+    _concurrency_give_back(agent.api_key_id, was=from_status)
+    agent.refresh_from_db()
+    _end_recorded(agent, status=status, error_type=error_type, error_message=error_message)
+    return True
+
+
+def agent_cancel(*, owner, agent_id: str) -> Agent:
+    """Cancel (semantics §7.3): a waiting agent ends `cancelled` at once; a running one is
+    flagged, and its worker stops the provider stream and ends it (the caller reads the end
+    from the agent). Answers at once either way. 409 for an agent that already ended."""
+    agent = agent_get(owner=owner, agent_id=agent_id)
+    if agent.is_terminal:
+        raise AgentNotCancellable(agent_id, agent.status)
+    if agent_finish(agent=agent, status=Agent.Status.CANCELLED, from_status=Agent.Status.SPAWNING):
+        return Agent.objects.get(agent_id=agent_id)
+    Agent.objects.filter(agent_id=agent_id, status=Agent.Status.RUNNING).update(
+        cancel_requested=True
+    )
+    agent.refresh_from_db()
+    if agent.status in (Agent.Status.COMPLETED, Agent.Status.FAILED):
+        raise AgentNotCancellable(agent_id, agent.status)
+    return agent

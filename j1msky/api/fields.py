@@ -1,0 +1,23 @@
+"""The number fields every response uses (semantics §1): Decimals rendered as JSON numbers,
+rounded once, half-up, at the edge."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP
+from typing import Any
+
+from rest_framework import serializers
+
+
+def Cost(**kwargs: Any) -> serializers.DecimalField:
+    """A cost, spend, budget or refund: JSON number, 4 dp."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=4, rounding=ROUND_HALF_UP, **kwargs
+    )
+
+
+def Figure(**kwargs: Any) -> serializers.DecimalField:
+    """A price, markup, percentage or ratio: JSON number, 2 dp."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=2, rounding=ROUND_HALF_UP, **kwargs
+    )
