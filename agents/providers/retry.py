@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-from .base import ProviderError
+from .errors import ProviderError
 
 T = TypeVar("T")
 

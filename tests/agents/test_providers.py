@@ -40,7 +40,7 @@ from agents.providers import (
     parse_retry_after,
 )
 from agents.providers.anthropic import AnthropicAdapter
-from agents.providers.base import error_for_status
+from agents.providers.errors import error_for_status
 from agents.providers.openai_compat import OpenAICompatAdapter
 from agents.providers.retry import backoff_delay
 from agents.providers.simulated import SimulatedAdapter, simulated_text
