@@ -1,21 +1,21 @@
 """Provider adapters: one small interface over Anthropic, OpenAI-compatible APIs and the
-built-in simulated backend. No Django import; the agents app wraps this package."""
+built-in simulated backend. No Django import; the agents app wraps this package.
+
+``values`` (config, request, result), ``errors`` (provider errors and their classification),
+``stream`` (the events adapters produce), ``adapter`` (the streaming engine), ``sdk`` (what the
+two official-SDK adapters share), ``anthropic``, ``openai_compat``, ``simulated``, and ``retry``
+(backoff and the circuit breaker's pure transitions).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .base import (
-    Adapter,
-    CompletionRequest,
-    CompletionResult,
-    ProviderConfig,
+from .adapter import Adapter
+from .errors import (
     ProviderError,
     ProviderPermanentError,
     ProviderTransientError,
-    Usage,
-    estimate_input_tokens,
-    estimate_tokens,
     parse_retry_after,
 )
 from .retry import (
@@ -23,12 +23,19 @@ from .retry import (
     BreakerState,
     breaker_acquire,
     breaker_allows,
-    breaker_policy_for,
     breaker_record_failure,
     breaker_record_success,
     breaker_retry_after,
     breaker_status,
     call_with_retries,
+)
+from .values import (
+    CompletionRequest,
+    CompletionResult,
+    ProviderConfig,
+    Usage,
+    estimate_input_tokens,
+    estimate_tokens,
 )
 
 __all__ = [
@@ -45,7 +52,6 @@ __all__ = [
     "adapter_for",
     "breaker_acquire",
     "breaker_allows",
-    "breaker_policy_for",
     "breaker_record_failure",
     "breaker_record_success",
     "breaker_retry_after",

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import anthropic as anthropic_sdk
-import httpx2
 
-from .base import (
-    Adapter,
-    CompletionRequest,
-    Finish,
-    OpenedStream,
-    ProviderConfig,
-    ProviderError,
-    ProviderPermanentError,
-    ProviderTransientError,
-    StreamEvent,
-    TextDelta,
-    UsageReport,
-    error_for_status,
-    response_socket,
-    transport_error,
-)
+from .sdk import ErrorReply, SDKAdapter
+from .stream import Finish, StreamEvent, TextDelta, UsageReport
+from .values import CompletionRequest, ProviderConfig
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -47,55 +32,30 @@ def _total_input(usage: Any) -> int | None:
     return base + cached
 
 
-class AnthropicAdapter(Adapter):
+class AnthropicAdapter(SDKAdapter):
+    sdk = anthropic_sdk
+    client_class = anthropic_sdk.Anthropic
+    default_base_url = DEFAULT_BASE_URL
+
     def __init__(self, config: ProviderConfig, **options: Any) -> None:
         super().__init__(config, **options)
         if not config.api_key:
             raise ValueError(f"provider {config.provider!r} needs an API key")
-        self._client: anthropic_sdk.Anthropic | None = None
-        self._client_lock = threading.Lock()
 
-    def _sdk(self) -> anthropic_sdk.Anthropic:
-        with self._client_lock:
-            if self._client is None:
-                self._client = anthropic_sdk.Anthropic(
-                    api_key=self.config.api_key,
-                    # Always explicit, so ANTHROPIC_BASE_URL in the environment cannot redirect us.
-                    base_url=self.config.base_url or DEFAULT_BASE_URL,
-                    max_retries=0,  # retries are ours (retry.py), counted against rate windows
-                    timeout=httpx2.Timeout(300.0, connect=self.connect_timeout),
-                    # A redirect would re-send the key and the prompt to another origin.
-                    http_client=anthropic_sdk.DefaultHttpxClient(follow_redirects=False),
-                )
-            return self._client
-
-    def close(self) -> None:
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _open(self, request: CompletionRequest, remaining: float) -> OpenedStream:
+    def _create_stream(self, client: Any, request: CompletionRequest, timeout: Any) -> Any:
         extra: dict[str, Any] = {}
         if request.system:
             extra["system"] = request.system
-        stream = self._sdk().messages.create(
+        return client.messages.create(
             model=request.model,
             max_tokens=request.max_tokens,
             messages=[{"role": "user", "content": request.prompt}],
             stream=True,
-            # The engine enforces the deadline itself; the slack keeps the SDK's timer second.
-            timeout=httpx2.Timeout(remaining + 1.0, connect=min(self.connect_timeout, remaining)),
+            timeout=timeout,
             **extra,
         )
-        return OpenedStream(
-            events=self._events(stream),
-            close=stream.close,
-            socket=response_socket(stream.response),
-        )
 
-    @staticmethod
-    def _events(stream: Any) -> Iterator[StreamEvent]:
+    def _events(self, stream: Any) -> Iterator[StreamEvent]:
         stop_reason: str | None = None
         for event in stream:
             kind = getattr(event, "type", None)
@@ -115,30 +75,9 @@ class AnthropicAdapter(Adapter):
                 yield Finish(STOP_REASONS.get(stop_reason or "", stop_reason))
                 return
 
-    def _map_error(self, error: BaseException) -> ProviderError | None:
-        provider = self.config.provider
+    def _error_reply(self, error: Any) -> ErrorReply | None:
+        # APIStatusError covers RateLimitError (429), OverloadedError (529), ... and an
+        # in-stream `event: error`, which the SDK raises with the stream's 200 response.
         if isinstance(error, anthropic_sdk.APIStatusError):
-            # Covers RateLimitError (429), OverloadedError (529), InternalServerError, ... and
-            # an in-stream `event: error` (raised with the stream's 200 response).
-            return error_for_status(
-                error.status_code,
-                error.api_message or error.message,
-                headers=error.response.headers,
-                error_type=error.type,
-                provider=provider,
-            )
-        if isinstance(error, anthropic_sdk.APITimeoutError):
-            return ProviderTransientError(
-                "the provider timed out", code="timeout", provider=provider
-            )
-        if isinstance(error, anthropic_sdk.APIConnectionError):
-            return ProviderTransientError(
-                f"connection to the provider failed: {error.message}",
-                code="connection_error",
-                provider=provider,
-            )
-        if isinstance(error, anthropic_sdk.APIResponseValidationError):
-            return ProviderPermanentError(
-                f"malformed reply: {error.message}", code="malformed_reply", provider=provider
-            )
-        return transport_error(error, provider=provider)
+            return error.status_code, error.api_message or error.message, error.type
+        return None

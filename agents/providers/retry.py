@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-from .base import ProviderError
+from .errors import ProviderError
 
 T = TypeVar("T")
 
@@ -81,23 +81,14 @@ BreakerStateName = Literal["closed", "open", "half_open"]
 
 @dataclass(frozen=True)
 class BreakerPolicy:
+    """How a breaker trips and recovers. Each provider's figures are on its row (seeded from
+    the spec's defaults); ``agents.catalogue.breaker_policy`` builds this value from them."""
+
     failure_threshold: int = 5
     open_seconds: float = 60.0
     success_threshold: int = 3
     # A half-open probe that never reported back (its worker died) frees the slot after this.
     probe_timeout: float = 300.0
-
-
-BREAKER_POLICIES: dict[str, BreakerPolicy] = {
-    "anthropic": BreakerPolicy(failure_threshold=3, open_seconds=90.0),
-    "kimi-coding": BreakerPolicy(failure_threshold=5, open_seconds=60.0),
-}
-DEFAULT_BREAKER_POLICY = BreakerPolicy(failure_threshold=5, open_seconds=60.0)
-
-
-def breaker_policy_for(provider: str) -> BreakerPolicy:
-    """Spec §7.5 defaults: anthropic 3 failures / 90 s, kimi-coding 5 / 60 s, others 5 / 60 s."""
-    return BREAKER_POLICIES.get(provider, DEFAULT_BREAKER_POLICY)
 
 
 @dataclass(frozen=True)

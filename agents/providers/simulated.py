@@ -12,18 +12,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .base import (
-    Adapter,
-    CompletionRequest,
-    Finish,
-    OpenedStream,
-    ProviderConfig,
-    StreamEvent,
-    TextDelta,
-    UsageReport,
-    estimate_input_tokens,
-    estimate_tokens,
-)
+from .adapter import Adapter
+from .stream import Finish, OpenedStream, StreamEvent, TextDelta, UsageReport
+from .values import CompletionRequest, ProviderConfig, estimate_input_tokens, estimate_tokens
 
 _TOKEN = re.compile(r"\S+\s*|\s+")
 

@@ -31,7 +31,6 @@ from agents.providers import (
     adapter_for,
     breaker_acquire,
     breaker_allows,
-    breaker_policy_for,
     breaker_record_failure,
     breaker_record_success,
     breaker_retry_after,
@@ -40,7 +39,7 @@ from agents.providers import (
     parse_retry_after,
 )
 from agents.providers.anthropic import AnthropicAdapter
-from agents.providers.base import error_for_status
+from agents.providers.errors import error_for_status
 from agents.providers.openai_compat import OpenAICompatAdapter
 from agents.providers.retry import backoff_delay
 from agents.providers.simulated import SimulatedAdapter, simulated_text
@@ -564,24 +563,6 @@ def test_error_classification(status_code, headers, transient, code):
 # --------------------------------------------------------------------------- circuit breaker
 
 
-@pytest.mark.parametrize(
-    ("provider", "threshold", "seconds"),
-    [
-        ("anthropic", 3, 90),
-        ("kimi-coding", 5, 60),
-        ("minimax-portal", 5, 60),
-        ("openai-codex", 5, 60),
-    ],
-)
-def test_breaker_defaults_per_provider(provider, threshold, seconds):
-    policy = breaker_policy_for(provider)
-    assert (policy.failure_threshold, policy.open_seconds, policy.success_threshold) == (
-        threshold,
-        seconds,
-        3,
-    )
-
-
 class Clock:
     """An injectable clock for the breaker."""
 
@@ -682,7 +663,7 @@ def test_breaker_transitions(story):
 
 
 def test_breaker_allows_is_read_only_and_retry_after_counts_down():
-    policy = breaker_policy_for("kimi-coding")
+    policy = BreakerPolicy(failure_threshold=5, open_seconds=60.0)  # kimi-coding's
     state = BreakerState()
     for second in range(5):
         state = breaker_record_failure(state, float(second), policy=policy)
