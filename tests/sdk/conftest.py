@@ -35,6 +35,14 @@ def j1msky_server(make_client):
         yield LiveServer(url, client.secret, client.user)
 
 
+@pytest.fixture
+def j1msky_web_only(make_client):
+    """The real server without a worker: spawned agents wait in `spawning`."""
+    client = make_client(ALL_SCOPES)
+    with gunicorn_server(workers=1, threads=4) as url:
+        yield LiveServer(url, client.secret, client.user)
+
+
 @dataclass
 class ClientVenv:
     path: Path

@@ -11,7 +11,9 @@ from agents.models import Agent as AgentRow
 from j1msky.sdk import (
     Agency,
     Agent,
+    AgentFailedError,
     AuthenticationError,
+    ConflictError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -65,7 +67,7 @@ def test_reference_examples_and_the_cli_run_in_a_fresh_venv(j1msky_server, clien
     assert "Invalid API key" in refused.stderr and "request_id req_" in refused.stderr
 
 
-def test_the_client_surface_against_the_live_server(j1msky_server, make_client):
+def test_the_client_surface_against_the_live_server(j1msky_server):
     agency = Agency(api_key=j1msky_server.key, base_url=j1msky_server.url)
     agent = agency.spawn(model="k2p5", task="Summarize the budget", priority="high", timeout=60)
     assert isinstance(agent, Agent) and agent.simulated is True
@@ -95,19 +97,30 @@ def test_the_client_surface_against_the_live_server(j1msky_server, make_client):
     assert quote.quote.recommended_price == 0.5 and quote.guardrail_check.is_compliant
     assert agency.pricing.status().success is True
 
-    slow = agency.spawn(model="k2p5", task="x" * 1500, timeout=60)
-    cancelled = slow.cancel()
-    assert cancelled.success is True
+
+def test_cancel_and_typed_errors_against_the_live_server(j1msky_web_only, make_client):
+    agency = Agency(api_key=j1msky_web_only.key, base_url=j1msky_web_only.url)
+    waiting = agency.spawn(model="k2p5", task="never runs: no worker", timeout=60)
+    assert agency.active().count == 1
+    cancelled = waiting.cancel()
+    assert (cancelled.success, cancelled.status) == (True, "cancelled")
+    assert cancelled.refund == float(AgentRow.objects.get(pk=waiting.agent_id).reserved_cost)
+    with pytest.raises(ConflictError) as again:
+        waiting.cancel()
+    assert again.value.type == "agent_not_cancellable"
+    with pytest.raises(AgentFailedError, match="ended cancelled"):
+        waiting.wait_for_completion(timeout=5)
     with pytest.raises(ValidationError, match="Task cannot be empty") as empty:
         agency.spawn(model="k2p5", task="   ")
     assert empty.value.request_id.startswith("req_")
+    assert empty.value.details == {"task": ["Task cannot be empty"]}
     with pytest.raises(NotFoundError):
         agency.get("subagent_0_0000")
-    reader = make_client(["agents:read"], user=j1msky_server.user)
+    reader = make_client(["agents:read"], user=j1msky_web_only.user)
     with pytest.raises(PermissionDeniedError):
-        Agency(api_key=reader.secret, base_url=j1msky_server.url).spawn("k2p5", "no scope")
+        Agency(api_key=reader.secret, base_url=j1msky_web_only.url).spawn("k2p5", "no scope")
     with pytest.raises(AuthenticationError) as bad:
-        Agency(api_key="dev_sk_wrong", base_url=j1msky_server.url).active()
+        Agency(api_key="dev_sk_wrong", base_url=j1msky_web_only.url).active()
     assert bad.value.message == "Invalid API key" and bad.value.request_id.startswith("req_")
 
 
