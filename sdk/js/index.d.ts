@@ -11,7 +11,7 @@ export const VERSION: string;
 export interface AgencyOptions {
   /** Default: process.env.J1MSKY_API_KEY. */
   apiKey?: string;
-  /** Server URL; `/api` is appended unless present. Default: J1MSKY_BASE_URL or http://localhost:8080. */
+  /** Server URL (`/api` appended unless present); default J1MSKY_BASE_URL or localhost:8080. */
   baseUrl?: string;
   /** Seconds one HTTP request may take (default 30). */
   timeout?: number;
@@ -117,7 +117,7 @@ export interface EventOptions extends ListFilters {
   signal?: AbortSignal;
 }
 
-export class Pricing {
+export interface Pricing {
   readonly webhooks: Webhooks;
   status(): Promise<JsonObject>;
   health(): Promise<JsonObject>;
@@ -138,15 +138,27 @@ export class Pricing {
   decisions(filters?: ListFilters): AsyncGenerator<JsonObject>;
   getDecision(decisionId: string): Promise<JsonObject>;
   exceptions(filters?: ListFilters): AsyncGenerator<JsonObject>;
-  createException(fields: { decisionId: string; approver?: string; reason?: string }): Promise<JsonObject>;
-  closeException(exceptionId: string, fields?: { closedBy?: string; resolution?: string }): Promise<JsonObject>;
+  createException(fields: {
+    decisionId: string;
+    approver?: string;
+    reason?: string;
+  }): Promise<JsonObject>;
+  closeException(
+    exceptionId: string,
+    fields?: { closedBy?: string; resolution?: string },
+  ): Promise<JsonObject>;
   reports(filters?: ListFilters): AsyncGenerator<JsonObject>;
   getReport(date: string): Promise<JsonObject>;
 }
 
-export class Webhooks {
+export interface Webhooks {
   readonly kind: 'agent' | 'pricing';
-  create(fields: { url: string; events: string[]; secret?: string; idempotencyKey?: string }): Promise<JsonObject>;
+  create(fields: {
+    url: string;
+    events: string[];
+    secret?: string;
+    idempotencyKey?: string;
+  }): Promise<JsonObject>;
   list(filters?: ListFilters): AsyncGenerator<JsonObject>;
   delete(webhookId: string): Promise<JsonObject>;
   deliveries(webhookId: string, filters?: ListFilters): AsyncGenerator<JsonObject>;
@@ -154,7 +166,7 @@ export class Webhooks {
   test(webhookId: string, options?: { event?: string }): Promise<JsonObject>;
 }
 
-export class Keys {
+export interface Keys {
   create(fields: { name: string; scopes: string[]; [field: string]: any }): Promise<JsonObject>;
   list(filters?: ListFilters): AsyncGenerator<JsonObject>;
   get(keyId: string): Promise<JsonObject>;
@@ -179,7 +191,10 @@ export class Agency {
   list(filters?: ListFilters): AsyncGenerator<JsonObject>;
   listPage(options?: ListFilters & { limit?: number; offset?: number }): Promise<JsonObject>;
   active(): Promise<JsonObject>;
-  cancel(agentId: string, options?: { purge?: boolean; idempotencyKey?: string }): Promise<JsonObject>;
+  cancel(
+    agentId: string,
+    options?: { purge?: boolean; idempotencyKey?: string },
+  ): Promise<JsonObject>;
   events(options?: EventOptions): AsyncGenerator<JsonObject>;
   health(): Promise<JsonObject>;
   status(): Promise<JsonObject>;

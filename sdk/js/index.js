@@ -3,7 +3,7 @@
 
 const { Agency } = require('./lib/agency');
 const { Agent, AgentResult, textSection } = require('./lib/agent');
-const errors = require('./lib/errors');
+const { errorClassFor, errorFromResponse, ...errors } = require('./lib/errors');
 const { VERSION } = require('./lib/transport');
 
 module.exports = { Agency, Agent, AgentResult, textSection, VERSION, ...errors };

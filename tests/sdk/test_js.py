@@ -34,7 +34,7 @@ def node_test(files: list[str], **env: str) -> dict[str, int]:
 
 
 def test_the_javascript_client_tests_pass():
-    counts = node_test(["test/transport.test.js", "test/agency.test.js"])
+    counts = node_test(["test/transport.test.js", "test/agency.test.js", "test/types.test.js"])
     assert counts["fail"] == 0 and counts["skipped"] == 0 and counts["pass"] >= 20
 
 

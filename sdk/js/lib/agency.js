@@ -18,8 +18,15 @@ class Agency {
   // /api is appended unless the URL ends in /api or /api/v1), signingSecret to
   // J1MSKY_SIGNING_SECRET. Durations are seconds: timeout bounds each HTTP request,
   // maxRetries and maxRetryWait bound the automatic retries of 429 and 503 answers.
-  constructor({ apiKey, baseUrl, timeout = 30, maxRetries = 3, maxRetryWait = 60,
-    signingSecret, fetch } = {}) {
+  constructor({
+    apiKey,
+    baseUrl,
+    timeout = 30,
+    maxRetries = 3,
+    maxRetryWait = 60,
+    signingSecret,
+    fetch,
+  } = {}) {
     const env = (typeof process !== 'undefined' && process.env) || {};
     apiKey = apiKey || env.J1MSKY_API_KEY;
     if (!apiKey) throw new ConfigurationError('No API key: pass apiKey or set J1MSKY_API_KEY');
@@ -37,10 +44,14 @@ class Agency {
     this.keys = new Keys(this);
   }
 
-  get baseUrl() { return this.transport.root; }
+  get baseUrl() {
+    return this.transport.root;
+  }
 
   // The last answer received: { status, headers, body, requestId, replayed }.
-  get lastResponse() { return this.transport.lastResponse; }
+  get lastResponse() {
+    return this.transport.lastResponse;
+  }
 
   async get_(path, params) {
     return (await this.transport.request('GET', path, { params })).body;
@@ -86,23 +97,39 @@ class Agency {
     return this.get_('agents', { ...filters, limit, offset });
   }
 
-  active() { return this.get_('agents/active'); }
+  active() {
+    return this.get_('agents/active');
+  }
 
   // DELETE /agent/{id} → { success, message, agent_id, status, refund }.
   async cancel(agentId, { purge = false, idempotencyKey = null } = {}) {
     const params = purge ? { purge: 'true' } : null;
-    const { body } = await this.transport.request('DELETE', agentPath(agentId), { params, idempotencyKey });
+    const { body } = await this.transport.request('DELETE', agentPath(agentId), {
+      params,
+      idempotencyKey,
+    });
     return body;
   }
 
   // The event feed, oldest first, following its cursor. With follow: true it never ends: once
   // caught up it polls every pollInterval seconds for events after the last one seen (stop it
   // with an AbortSignal as `signal`, or by leaving the loop).
-  async* events({ follow = false, pollInterval = 2, afterId = null, pageSize = 100, signal = null,
-    ...filters } = {}) {
+  async *events({
+    follow = false,
+    pollInterval = 2,
+    afterId = null,
+    pageSize = 100,
+    signal = null,
+    ...filters
+  } = {}) {
     let lastId = afterId;
     for (;;) {
-      for await (const event of iterateList(this, 'events', { ...filters, idGt: lastId }, pageSize)) {
+      for await (const event of iterateList(
+        this,
+        'events',
+        { ...filters, idGt: lastId },
+        pageSize,
+      )) {
         lastId = event.id;
         yield event;
       }
@@ -112,30 +139,50 @@ class Agency {
     }
   }
 
-  health() { return this.get_('health'); }
+  health() {
+    return this.get_('health');
+  }
 
-  status() { return this.get_('orchestrator/status'); }
+  status() {
+    return this.get_('orchestrator/status');
+  }
 
-  system() { return this.get_('system'); }
+  system() {
+    return this.get_('system');
+  }
 
-  rateLimits() { return this.get_('rate-limits'); }
+  rateLimits() {
+    return this.get_('rate-limits');
+  }
 
-  metrics() { return this.get_('metrics'); }
+  metrics() {
+    return this.get_('metrics');
+  }
 
   // POST /orchestrator/recommend-model { taskType, complexity, priority, estimatedTokens }.
-  recommendModel(fields = {}) { return this.post_('orchestrator/recommend-model', fields); }
+  recommendModel(fields = {}) {
+    return this.post_('orchestrator/recommend-model', fields);
+  }
 
-  usage({ start, end } = {}) { return this.get_('billing/usage', { start, end }); }
+  usage({ start, end } = {}) {
+    return this.get_('billing/usage', { start, end });
+  }
 
-  budget() { return this.get_('billing/budget'); }
+  budget() {
+    return this.get_('billing/budget');
+  }
 
   async setDailyBudget(dailyBudget, { idempotencyKey = null } = {}) {
-    const { body } = await this.transport.request('PUT', 'billing/budget',
-      { body: { dailyBudget }, idempotencyKey });
+    const { body } = await this.transport.request('PUT', 'billing/budget', {
+      body: { dailyBudget },
+      idempotencyKey,
+    });
     return body;
   }
 
-  quote(fields = {}) { return this.pricing.quote(fields); }
+  quote(fields = {}) {
+    return this.pricing.quote(fields);
+  }
 }
 
 function batchItem(agency, result) {

@@ -10,7 +10,8 @@ const FIRST_POLL_SECONDS = 0.25;
 const MAX_POLL_SECONDS = 5;
 
 // A heading line: Markdown #…######, a wholly bold line **Issues**, or a label line "Issues:".
-const HEADING = /^\s*(?:(#{1,6})\s+(.+?)\s*#*\s*|\*\*([^*]+?)\*\*:?\s*|([A-Za-z][\w ]{0,40}?):\s*)$/;
+const HEADING =
+  /^\s*(?:(#{1,6})\s+(.+?)\s*#*\s*|\*\*([^*]+?)\*\*:?\s*|([A-Za-z][\w ]{0,40}?):\s*)$/;
 
 function headingOf(line) {
   const m = HEADING.exec(line);
@@ -47,33 +48,61 @@ class AgentResult {
     this.data = data;
   }
 
-  get agentId() { return this.data.agent_id; }
+  get agentId() {
+    return this.data.agent_id;
+  }
 
-  get status() { return this.data.status; }
+  get status() {
+    return this.data.status;
+  }
 
-  get output() { return this.data.result ?? null; }
+  get output() {
+    return this.data.result ?? null;
+  }
 
-  get cost() { return this.data.cost ?? null; }
+  get cost() {
+    return this.data.cost ?? null;
+  }
 
-  get model() { return this.data.model; }
+  get model() {
+    return this.data.model;
+  }
 
-  get usage() { return this.data.usage ?? null; }
+  get usage() {
+    return this.data.usage ?? null;
+  }
 
-  get error() { return this.data.error ?? null; }
+  get error() {
+    return this.data.error ?? null;
+  }
 
-  get simulated() { return this.data.simulated ?? null; }
+  get simulated() {
+    return this.data.simulated ?? null;
+  }
 
-  get steps() { return this.data.steps ?? null; }
+  get steps() {
+    return this.data.steps ?? null;
+  }
 
-  get succeeded() { return this.status === 'completed'; }
+  get succeeded() {
+    return this.status === 'completed';
+  }
 
-  section(name) { return textSection(this.output, name); }
+  section(name) {
+    return textSection(this.output, name);
+  }
 
-  get summary() { return this.section('summary') || this.output; }
+  get summary() {
+    return this.section('summary') || this.output;
+  }
 
-  get issues() { return this.section('issues') || this.output; }
+  get issues() {
+    return this.section('issues') || this.output;
+  }
 
-  toString() { return this.output || ''; }
+  toString() {
+    return this.output || '';
+  }
 }
 
 function agentPath(agentId) {
@@ -88,19 +117,33 @@ class Agent {
     this.data = data;
   }
 
-  get agentId() { return this.data.agent_id; }
+  get agentId() {
+    return this.data.agent_id;
+  }
 
-  get model() { return this.data.model; }
+  get model() {
+    return this.data.model;
+  }
 
-  get status() { return this.data.status; }
+  get status() {
+    return this.data.status;
+  }
 
-  get estimatedCost() { return this.data.estimated_cost; }
+  get estimatedCost() {
+    return this.data.estimated_cost;
+  }
 
-  get requestedModel() { return this.data.requested_model ?? this.data.model; }
+  get requestedModel() {
+    return this.data.requested_model ?? this.data.model;
+  }
 
-  get simulated() { return this.data.simulated; }
+  get simulated() {
+    return this.data.simulated;
+  }
 
-  get done() { return TERMINAL_STATUSES.has(this.data.status); }
+  get done() {
+    return TERMINAL_STATUSES.has(this.data.status);
+  }
 
   async refresh() {
     this.data = (await this.agency.transport.request('GET', agentPath(this.agentId))).body;
@@ -116,8 +159,12 @@ class Agent {
   // `pollInterval` fixes the period (default 0.25 s growing to 5 s). `onProgress(agent)` runs
   // after every poll. A failed or cancelled agent throws AgentFailedError (its .result holds the
   // details) unless raiseOnFailure is false.
-  async waitForCompletion({ timeout = 600, pollInterval = null, onProgress = null,
-    raiseOnFailure = true } = {}) {
+  async waitForCompletion({
+    timeout = 600,
+    pollInterval = null,
+    onProgress = null,
+    raiseOnFailure = true,
+  } = {}) {
     const started = Date.now();
     const deadline = timeout == null ? null : started + timeout * 1000;
     let interval = pollInterval || FIRST_POLL_SECONDS;

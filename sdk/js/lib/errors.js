@@ -13,8 +13,18 @@ class APIConnectionError extends J1mskyError {}
 class APITimeoutError extends APIConnectionError {}
 
 class APIError extends J1mskyError {
-  constructor(message, { status, type = null, requestId = null, details = null,
-    retryAfter = null, body = null, headers = {} } = {}) {
+  constructor(
+    message,
+    {
+      status,
+      type = null,
+      requestId = null,
+      details = null,
+      retryAfter = null,
+      body = null,
+      headers = {},
+    } = {},
+  ) {
     const parts = [String(status)];
     if (type) parts.push(type);
     if (requestId) parts.push(`request_id ${requestId}`);

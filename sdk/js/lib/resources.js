@@ -8,9 +8,12 @@ const seg = (value) => encodeURIComponent(String(value));
 async function* iterateList(agency, path, params = {}, pageSize = 100) {
   let paging = { limit: pageSize, cursor: '' };
   for (;;) {
-    const { body } = await agency.transport.request('GET', path, { params: { ...params, ...paging } });
+    const { body } = await agency.transport.request('GET', path, {
+      params: { ...params, ...paging },
+    });
     if (!body || typeof body !== 'object' || !Array.isArray(body.data)) {
-      const list = Array.isArray(body) ? body
+      const list = Array.isArray(body)
+        ? body
         : Object.values(body || {}).find((value) => Array.isArray(value)) || [];
       yield* list;
       return;
@@ -43,60 +46,105 @@ class Pricing {
 
   async post(path, fields = {}) {
     const [body, idempotencyKey] = splitKey(fields);
-    return (await this.agency.transport.request('POST', `pricing/${path}`, { body, idempotencyKey })).body;
+    return (
+      await this.agency.transport.request('POST', `pricing/${path}`, { body, idempotencyKey })
+    ).body;
   }
 
-  status() { return this.get('status'); }
+  status() {
+    return this.get('status');
+  }
 
-  health() { return this.get('health'); }
+  health() {
+    return this.get('health');
+  }
 
-  report() { return this.get('report'); }
+  report() {
+    return this.get('report');
+  }
 
   // { model, estimatedInput, estimatedOutput, complexity, deliveryType, segment, estimatedTokens }
-  quote(fields = {}) { return this.post('quote', fields); }
+  quote(fields = {}) {
+    return this.post('quote', fields);
+  }
 
-  batchQuotes(fields = {}) { return this.post('batch-quotes', fields); }
+  batchQuotes(fields = {}) {
+    return this.post('batch-quotes', fields);
+  }
 
-  decision(fields = {}) { return this.post('decision', fields); }
+  decision(fields = {}) {
+    return this.post('decision', fields);
+  }
 
-  scenario({ scenarios, deliveryType } = {}) { return this.post('scenario', { scenarios, deliveryType }); }
+  scenario({ scenarios, deliveryType } = {}) {
+    return this.post('scenario', { scenarios, deliveryType });
+  }
 
-  portfolioAlert(fields = {}) { return this.post('portfolio-alert', fields); }
+  portfolioAlert(fields = {}) {
+    return this.post('portfolio-alert', fields);
+  }
 
-  weeklyMetrics({ quotes } = {}) { return this.post('weekly-metrics', { quotes }); }
+  weeklyMetrics({ quotes } = {}) {
+    return this.post('weekly-metrics', { quotes });
+  }
 
-  weeklyComparison(fields = {}) { return this.post('weekly-comparison', fields); }
+  weeklyComparison(fields = {}) {
+    return this.post('weekly-comparison', fields);
+  }
 
-  experimentSummary({ quotes } = {}) { return this.post('experiment-summary', { quotes }); }
+  experimentSummary({ quotes } = {}) {
+    return this.post('experiment-summary', { quotes });
+  }
 
-  exceptionAlert(fields = {}) { return this.post('exception-alert', fields); }
+  exceptionAlert(fields = {}) {
+    return this.post('exception-alert', fields);
+  }
 
-  policy() { return this.get('policy'); }
+  policy() {
+    return this.get('policy');
+  }
 
   async updatePolicy(changes = {}) {
     const [body, idempotencyKey] = splitKey(changes);
-    return (await this.agency.transport.request('PUT', 'pricing/policy', { body, idempotencyKey })).body;
+    return (await this.agency.transport.request('PUT', 'pricing/policy', { body, idempotencyKey }))
+      .body;
   }
 
-  quotes(filters = {}) { return iterateList(this.agency, 'pricing/quotes', filters); }
+  quotes(filters = {}) {
+    return iterateList(this.agency, 'pricing/quotes', filters);
+  }
 
-  getQuote(quoteId) { return this.get(`quotes/${seg(quoteId)}`); }
+  getQuote(quoteId) {
+    return this.get(`quotes/${seg(quoteId)}`);
+  }
 
-  decisions(filters = {}) { return iterateList(this.agency, 'pricing/decisions', filters); }
+  decisions(filters = {}) {
+    return iterateList(this.agency, 'pricing/decisions', filters);
+  }
 
-  getDecision(decisionId) { return this.get(`decisions/${seg(decisionId)}`); }
+  getDecision(decisionId) {
+    return this.get(`decisions/${seg(decisionId)}`);
+  }
 
-  exceptions(filters = {}) { return iterateList(this.agency, 'pricing/exceptions', filters); }
+  exceptions(filters = {}) {
+    return iterateList(this.agency, 'pricing/exceptions', filters);
+  }
 
-  createException(fields = {}) { return this.post('exceptions', fields); }
+  createException(fields = {}) {
+    return this.post('exceptions', fields);
+  }
 
   closeException(exceptionId, fields = {}) {
     return this.post(`exceptions/${seg(exceptionId)}/close`, fields);
   }
 
-  reports(filters = {}) { return iterateList(this.agency, 'pricing/reports', filters); }
+  reports(filters = {}) {
+    return iterateList(this.agency, 'pricing/reports', filters);
+  }
 
-  getReport(date) { return this.get(`reports/${seg(date)}`); }
+  getReport(date) {
+    return this.get(`reports/${seg(date)}`);
+  }
 }
 
 // Where each kind of webhook lives (semantics §11).
@@ -113,7 +161,9 @@ class Webhooks {
     this.routes = WEBHOOK_ROUTES[kind];
   }
 
-  one(webhookId, tail = '') { return `${this.routes.one}${seg(webhookId)}${tail}`; }
+  one(webhookId, tail = '') {
+    return `${this.routes.one}${seg(webhookId)}${tail}`;
+  }
 
   async call(method, path, options) {
     return (await this.agency.transport.request(method, path, options)).body;
@@ -124,16 +174,22 @@ class Webhooks {
     return this.call('POST', this.routes.create, { body: { url, events, secret }, idempotencyKey });
   }
 
-  list(filters = {}) { return iterateList(this.agency, this.routes.list, filters); }
+  list(filters = {}) {
+    return iterateList(this.agency, this.routes.list, filters);
+  }
 
-  delete(webhookId) { return this.call('DELETE', this.one(webhookId)); }
+  delete(webhookId) {
+    return this.call('DELETE', this.one(webhookId));
+  }
 
   deliveries(webhookId, filters = {}) {
     return iterateList(this.agency, this.one(webhookId, '/deliveries'), filters);
   }
 
   replay(webhookId, deliveryId) {
-    return this.call('POST', this.one(webhookId, `/deliveries/${seg(deliveryId)}/replay`), { body: {} });
+    return this.call('POST', this.one(webhookId, `/deliveries/${seg(deliveryId)}/replay`), {
+      body: {},
+    });
   }
 
   test(webhookId, { event } = {}) {
@@ -143,7 +199,9 @@ class Webhooks {
 
 // agency.keys: API keys (admin:write).
 class Keys {
-  constructor(agency) { this.agency = agency; }
+  constructor(agency) {
+    this.agency = agency;
+  }
 
   async call(method, path, options) {
     return (await this.agency.transport.request(method, path, options)).body;
@@ -154,9 +212,13 @@ class Keys {
     return this.call('POST', 'keys', { body, idempotencyKey });
   }
 
-  list(filters = {}) { return iterateList(this.agency, 'keys', filters); }
+  list(filters = {}) {
+    return iterateList(this.agency, 'keys', filters);
+  }
 
-  get(keyId) { return this.call('GET', `keys/${seg(keyId)}`); }
+  get(keyId) {
+    return this.call('GET', `keys/${seg(keyId)}`);
+  }
 
   revoke(keyId, { reason, notifyUser } = {}) {
     return this.call('DELETE', `keys/${seg(keyId)}`, { body: { reason, notifyUser } });

@@ -12,7 +12,10 @@
 
 const crypto = require('node:crypto');
 const {
-  APIConnectionError, APITimeoutError, ConfigurationError, errorFromResponse,
+  APIConnectionError,
+  APITimeoutError,
+  ConfigurationError,
+  errorFromResponse,
 } = require('./errors');
 
 const VERSION = '4.0.0';
@@ -106,8 +109,10 @@ class RequestSigner {
     if (this.last.size > 4096) {
       for (const [key, value] of this.last) if (value < stamp - 600) this.last.delete(key);
     }
-    const signature = crypto.createHmac('sha256', this.secret)
-      .update(Buffer.concat([Buffer.from(`${stamp}\n`), tail])).digest('hex');
+    const signature = crypto
+      .createHmac('sha256', this.secret)
+      .update(Buffer.concat([Buffer.from(`${stamp}\n`), tail]))
+      .digest('hex');
     return { 'X-Timestamp': String(stamp), 'X-Signature': signature };
   }
 }
@@ -115,8 +120,15 @@ class RequestSigner {
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 class Transport {
-  constructor({ apiKey, baseUrl, timeout = 30, maxRetries = 3, maxRetryWait = 60,
-    signingSecret = null, fetch: fetchImpl = globalThis.fetch } = {}) {
+  constructor({
+    apiKey,
+    baseUrl,
+    timeout = 30,
+    maxRetries = 3,
+    maxRetryWait = 60,
+    signingSecret = null,
+    fetch: fetchImpl = globalThis.fetch,
+  } = {}) {
     this.root = apiRoot(baseUrl);
     this.timeout = timeout;
     this.maxRetries = maxRetries;
@@ -140,7 +152,10 @@ class Transport {
     if (body) headers['Content-Type'] = 'application/json';
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
     if (this.signer) {
-      Object.assign(headers, this.signer.sign(method, url.pathname + url.search, body || Buffer.alloc(0)));
+      Object.assign(
+        headers,
+        this.signer.sign(method, url.pathname + url.search, body || Buffer.alloc(0)),
+      );
     }
     return { url: url.href, headers };
   }
@@ -177,14 +192,21 @@ class Transport {
         const answer = await decode(response);
         this.lastResponse = answer;
         if (response.status < 400) return answer;
-        const error = errorFromResponse(response.status, answer.body, answer.headers,
-          parseRetryAfter(answer.headers['retry-after']));
-        const retryable = RETRY_STATUSES.has(response.status)
-          || (response.status === 409 && error.type === 'idempotency_key_in_use');
+        const error = errorFromResponse(
+          response.status,
+          answer.body,
+          answer.headers,
+          parseRetryAfter(answer.headers['retry-after']),
+        );
+        const retryable =
+          RETRY_STATUSES.has(response.status) ||
+          (response.status === 409 && error.type === 'idempotency_key_in_use');
         if (!retryable || attempt >= this.maxRetries) throw error;
         if (error.retryAfter != null && error.retryAfter > this.maxRetryWait) throw error;
-        wait = error.retryAfter != null
-          ? error.retryAfter * (1 + Math.random() * 0.1) : backoffDelay(attempt);
+        wait =
+          error.retryAfter != null
+            ? error.retryAfter * (1 + Math.random() * 0.1)
+            : backoffDelay(attempt);
       }
       await this.sleep(wait);
     }
@@ -193,11 +215,17 @@ class Transport {
 
 async function decode(response) {
   const headers = {};
-  response.headers.forEach((value, key) => { headers[key] = value; });
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
   const text = await response.text();
   let body = text || null;
   if (text && (headers['content-type'] || '').includes('json')) {
-    try { body = JSON.parse(text); } catch (err) { body = text; }
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      body = text;
+    }
   }
   return {
     status: response.status,
@@ -209,6 +237,12 @@ async function decode(response) {
 }
 
 module.exports = {
-  Transport, RequestSigner, apiRoot, backoffDelay, parseRetryAfter, snakeKeys, encodeParams,
+  Transport,
+  RequestSigner,
+  apiRoot,
+  backoffDelay,
+  parseRetryAfter,
+  snakeKeys,
+  encodeParams,
   VERSION,
 };

@@ -15,7 +15,10 @@ const SPAWNED = { success: true, agent_id: 'subagent_1_0001', model: 'k2p5', sta
 async function withApi(fn) {
   const api = await fakeApi();
   try {
-    await fn(api, (options = {}) => new sdk.Agency({ apiKey: 'dev_sk_test', baseUrl: api.url, ...options }));
+    await fn(
+      api,
+      (options = {}) => new sdk.Agency({ apiKey: 'dev_sk_test', baseUrl: api.url, ...options }),
+    );
   } finally {
     await api.stop();
   }
@@ -54,7 +57,9 @@ test('each error answer throws its typed error with the envelope', async () => {
   for (const [reply, ErrorClass] of cases) {
     await withApi(async (api, agency) => {
       api.on('POST', '/api/spawn', reply);
-      const error = await agency().spawn({ model: 'k2p5', task: 'go' }).catch((e) => e);
+      const error = await agency()
+        .spawn({ model: 'k2p5', task: 'go' })
+        .catch((e) => e);
       assert.equal(error.constructor, ErrorClass);
       assert.ok(error instanceof sdk.APIError && error instanceof sdk.J1mskyError);
       assert.equal(error.status, reply.status);
@@ -69,9 +74,12 @@ test('each error answer throws its typed error with the envelope', async () => {
 
 test('a 429 is retried after its Retry-After with the same idempotency key', async () => {
   await withApi(async (api, agency) => {
-    api.on('POST', '/api/spawn',
+    api.on(
+      'POST',
+      '/api/spawn',
       envelope(429, 'provider_rate_limited', 'Rate limit exceeded', { retry_after: 1 }),
-      { status: 201, body: SPAWNED });
+      { status: 201, body: SPAWNED },
+    );
     const started = Date.now();
     const agent = await agency().spawn({ model: 'k2p5', task: 'go' });
     assert.equal(agent.agentId, 'subagent_1_0001');
@@ -97,10 +105,16 @@ test('a 503 without Retry-After backs off; reads carry no idempotency key', asyn
 
 test('a Retry-After longer than maxRetryWait throws at once; retries stop at maxRetries', async () => {
   await withApi(async (api, agency) => {
-    api.on('POST', '/api/spawn', envelope(429, 'rate_limited', 'Rate limit exceeded', { retry_after: 900 }));
+    api.on(
+      'POST',
+      '/api/spawn',
+      envelope(429, 'rate_limited', 'Rate limit exceeded', { retry_after: 900 }),
+    );
     api.on('GET', '/api/system', envelope(503, 'service_unavailable', 'Down', { retry_after: 0 }));
     const started = Date.now();
-    const error = await agency({ maxRetryWait: 60 }).spawn({ task: 'go' }).catch((e) => e);
+    const error = await agency({ maxRetryWait: 60 })
+      .spawn({ task: 'go' })
+      .catch((e) => e);
     assert.ok(error instanceof sdk.RateLimitError);
     assert.equal(error.retryAfter, 900);
     assert.ok(Date.now() - started < 500);
@@ -111,9 +125,12 @@ test('a Retry-After longer than maxRetryWait throws at once; retries stop at max
 
 test('an idempotency key still in use is retried', async () => {
   await withApi(async (api, agency) => {
-    api.on('POST', '/api/spawn',
+    api.on(
+      'POST',
+      '/api/spawn',
       envelope(409, 'idempotency_key_in_use', 'In progress', { retry_after: 0 }),
-      { status: 201, body: SPAWNED });
+      { status: 201, body: SPAWNED },
+    );
     assert.equal((await agency().spawn({ task: 'go' })).status, 'spawning');
     assert.equal(api.seen('POST', '/api/spawn').length, 2);
   });
@@ -142,20 +159,29 @@ test('an unreachable server is a connection error after retries', async () => {
       probe.close(() => resolve(free));
     });
   });
-  const agency = new sdk.Agency({ apiKey: 'k', baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1 });
+  const agency = new sdk.Agency({
+    apiKey: 'k',
+    baseUrl: `http://127.0.0.1:${port}`,
+    maxRetries: 1,
+  });
   await assert.rejects(agency.health(), sdk.APIConnectionError);
 });
 
 test('signed requests verify on the bytes the server received, afresh on each retry', async () => {
   await withApi(async (api, agency) => {
     const secret = 'sig_secret_ü';
-    api.on('POST', '/api/spawn',
-      envelope(503, 'service_unavailable', 'Busy', { retry_after: 0 }),
-      { status: 201, body: SPAWNED });
+    api.on('POST', '/api/spawn', envelope(503, 'service_unavailable', 'Busy', { retry_after: 0 }), {
+      status: 201,
+      body: SPAWNED,
+    });
     api.json('GET', '/api/agents', { data: [], pagination: { cursor: null, has_more: false } });
     const client = agency({ signingSecret: secret });
     await client.spawn({ model: 'k2p5', task: 'Écris « un poème » sur les budgets\n— 100 % ✓' });
-    for await (const row of client.list({ status: 'running', taskContains: 'a b&c', modelIn: ['k2p5', 'sonnet'] })) {
+    for await (const row of client.list({
+      status: 'running',
+      taskContains: 'a b&c',
+      modelIn: ['k2p5', 'sonnet'],
+    })) {
       assert.fail(`unexpected ${row}`);
     }
     assert.equal(api.requests.length, 3);

@@ -11,7 +11,10 @@ function envelope(status, type, message, extra = {}) {
   if (extra.retry_after !== undefined) headers['Retry-After'] = String(extra.retry_after);
   return {
     status,
-    body: { success: false, error: { code: status, type, message, request_id: 'req_fake1', ...extra } },
+    body: {
+      success: false,
+      error: { code: status, type, message, request_id: 'req_fake1', ...extra },
+    },
     headers,
   };
 }
@@ -19,7 +22,10 @@ function envelope(status, type, message, extra = {}) {
 // Checks X-Signature the way the server will (semantics §12.4), on the bytes received.
 function signatureOk(seen, secret) {
   const stamp = seen.headers['x-timestamp'] || '';
-  const message = Buffer.concat([Buffer.from(`${stamp}\n${seen.method}\n${seen.rawPath}\n`), seen.body]);
+  const message = Buffer.concat([
+    Buffer.from(`${stamp}\n${seen.method}\n${seen.rawPath}\n`),
+    seen.body,
+  ]);
   const expected = crypto.createHmac('sha256', secret).update(message).digest('hex');
   return expected === seen.headers['x-signature'];
 }
@@ -52,7 +58,9 @@ class FakeApi {
   }
 
   seen(method, path) {
-    return this.requests.filter((r) => (!method || r.method === method) && (!path || r.path === path));
+    return this.requests.filter(
+      (r) => (!method || r.method === method) && (!path || r.path === path),
+    );
   }
 
   serve(req, res) {
