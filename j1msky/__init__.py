@@ -30,7 +30,8 @@ _SDK_NAMES = frozenset(
     }
 )
 
-__all__ = ("celery_app", *sorted(_SDK_NAMES))
+# The client's names only: `from j1msky import *` must work where only the client is installed.
+__all__ = tuple(sorted(_SDK_NAMES))
 
 
 def __getattr__(name: str):
@@ -45,3 +46,7 @@ def __getattr__(name: str):
 
         return getattr(sdk, name)
     raise AttributeError(f"module 'j1msky' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), "celery_app", *_SDK_NAMES})

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from j1msky.sdk import cli
+from j1msky.sdk.output import Progress
 from tests.processes import ROOT
 from tests.sdk.fakeserver import Reply, envelope, fake_api
 
@@ -150,6 +151,32 @@ def test_team_deploy_pricing_quote_limits_and_usage(api):
     code, out, _ = run(api, "--format", "json", "usage", "--start", "2026-02-01")
     assert code == 0 and json.loads(out)["total_cost"] == 1
     assert api.seen("GET", "/api/billing/usage")[0].query == {"start": "2026-02-01"}
+
+
+def test_no_api_key_exits_3_and_says_how_to_give_one(api, monkeypatch):
+    monkeypatch.delenv("J1MSKY_API_KEY", raising=False)
+    err = io.StringIO()
+    code = cli.main(["--base-url", api.url, "limits"], out=io.StringIO(), err=err)
+    assert code == cli.EXIT_AUTH and "J1MSKY_API_KEY" in err.getvalue()
+    assert api.requests == []
+
+
+def test_progress_on_a_terminal_is_one_updating_line():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    class Seen:
+        data = {"agent_id": AGENT, "status": "running", "progress": {"output_tokens": 12}}
+
+    screen = Terminal()
+    progress = Progress(screen)
+    progress(Seen())
+    progress(Seen())
+    progress.finish()
+    text = screen.getvalue()
+    assert "\n" not in text and text.count("\r\x1b[2K") == 3
+    assert f"{AGENT} running" in text and "12 output tokens" in text
 
 
 def test_the_cli_runs_from_the_checkout(tmp_path):
