@@ -1,0 +1,232 @@
+'use strict';
+// The client's groups of calls beyond agents (pricing, webhooks, keys) and list iteration.
+
+const seg = (value) => encodeURIComponent(String(value));
+
+// Every item of a list endpoint, page after page: cursor pages (`cursor=` first, then each
+// page's pagination.cursor), offset pages by next_offset, or a non-paginated answer's one list.
+async function* iterateList(agency, path, params = {}, pageSize = 100) {
+  let paging = { limit: pageSize, cursor: '' };
+  for (;;) {
+    const { body } = await agency.transport.request('GET', path, {
+      params: { ...params, ...paging },
+    });
+    if (!body || typeof body !== 'object' || !Array.isArray(body.data)) {
+      const list = Array.isArray(body)
+        ? body
+        : Object.values(body || {}).find((value) => Array.isArray(value)) || [];
+      yield* list;
+      return;
+    }
+    yield* body.data;
+    const pagination = body.pagination || {};
+    if (!pagination.has_more) return;
+    if (pagination.cursor) paging = { limit: pageSize, cursor: pagination.cursor };
+    else if (pagination.next_offset != null) {
+      paging = { limit: pageSize, offset: pagination.next_offset };
+    } else return;
+  }
+}
+
+function splitKey(fields = {}) {
+  const { idempotencyKey = null, ...rest } = fields;
+  return [rest, idempotencyKey];
+}
+
+// agency.pricing: the pricing engine's calculators, records and webhooks.
+class Pricing {
+  constructor(agency) {
+    this.agency = agency;
+    this.webhooks = new Webhooks(agency, 'pricing');
+  }
+
+  async get(path, params) {
+    return (await this.agency.transport.request('GET', `pricing/${path}`, { params })).body;
+  }
+
+  async post(path, fields = {}) {
+    const [body, idempotencyKey] = splitKey(fields);
+    return (
+      await this.agency.transport.request('POST', `pricing/${path}`, { body, idempotencyKey })
+    ).body;
+  }
+
+  status() {
+    return this.get('status');
+  }
+
+  health() {
+    return this.get('health');
+  }
+
+  report() {
+    return this.get('report');
+  }
+
+  // { model, estimatedInput, estimatedOutput, complexity, deliveryType, segment, estimatedTokens }
+  quote(fields = {}) {
+    return this.post('quote', fields);
+  }
+
+  batchQuotes(fields = {}) {
+    return this.post('batch-quotes', fields);
+  }
+
+  decision(fields = {}) {
+    return this.post('decision', fields);
+  }
+
+  scenario({ scenarios, deliveryType } = {}) {
+    return this.post('scenario', { scenarios, deliveryType });
+  }
+
+  portfolioAlert(fields = {}) {
+    return this.post('portfolio-alert', fields);
+  }
+
+  weeklyMetrics({ quotes } = {}) {
+    return this.post('weekly-metrics', { quotes });
+  }
+
+  weeklyComparison(fields = {}) {
+    return this.post('weekly-comparison', fields);
+  }
+
+  experimentSummary({ quotes } = {}) {
+    return this.post('experiment-summary', { quotes });
+  }
+
+  exceptionAlert(fields = {}) {
+    return this.post('exception-alert', fields);
+  }
+
+  policy() {
+    return this.get('policy');
+  }
+
+  async updatePolicy(changes = {}) {
+    const [body, idempotencyKey] = splitKey(changes);
+    return (await this.agency.transport.request('PUT', 'pricing/policy', { body, idempotencyKey }))
+      .body;
+  }
+
+  quotes(filters = {}) {
+    return iterateList(this.agency, 'pricing/quotes', filters);
+  }
+
+  getQuote(quoteId) {
+    return this.get(`quotes/${seg(quoteId)}`);
+  }
+
+  decisions(filters = {}) {
+    return iterateList(this.agency, 'pricing/decisions', filters);
+  }
+
+  getDecision(decisionId) {
+    return this.get(`decisions/${seg(decisionId)}`);
+  }
+
+  exceptions(filters = {}) {
+    return iterateList(this.agency, 'pricing/exceptions', filters);
+  }
+
+  createException(fields = {}) {
+    return this.post('exceptions', fields);
+  }
+
+  closeException(exceptionId, fields = {}) {
+    return this.post(`exceptions/${seg(exceptionId)}/close`, fields);
+  }
+
+  reports(filters = {}) {
+    return iterateList(this.agency, 'pricing/reports', filters);
+  }
+
+  getReport(date) {
+    return this.get(`reports/${seg(date)}`);
+  }
+}
+
+// Where each kind of webhook lives (semantics §11).
+const WEBHOOK_ROUTES = {
+  agent: { create: 'webhooks', list: 'webhooks', one: 'webhooks/' },
+  pricing: { create: 'pricing/webhook', list: 'pricing/webhooks', one: 'pricing/webhook/' },
+};
+
+// agency.webhooks (agent events) and agency.pricing.webhooks (pricing events).
+class Webhooks {
+  constructor(agency, kind = 'agent') {
+    this.agency = agency;
+    this.kind = kind;
+    this.routes = WEBHOOK_ROUTES[kind];
+  }
+
+  one(webhookId, tail = '') {
+    return `${this.routes.one}${seg(webhookId)}${tail}`;
+  }
+
+  async call(method, path, options) {
+    return (await this.agency.transport.request(method, path, options)).body;
+  }
+
+  // Without a secret the server generates one (whsec_…) and returns it once, in this answer.
+  create({ url, events, secret, idempotencyKey } = {}) {
+    return this.call('POST', this.routes.create, { body: { url, events, secret }, idempotencyKey });
+  }
+
+  list(filters = {}) {
+    return iterateList(this.agency, this.routes.list, filters);
+  }
+
+  delete(webhookId) {
+    return this.call('DELETE', this.one(webhookId));
+  }
+
+  deliveries(webhookId, filters = {}) {
+    return iterateList(this.agency, this.one(webhookId, '/deliveries'), filters);
+  }
+
+  replay(webhookId, deliveryId) {
+    return this.call('POST', this.one(webhookId, `/deliveries/${seg(deliveryId)}/replay`), {
+      body: {},
+    });
+  }
+
+  test(webhookId, { event } = {}) {
+    return this.call('POST', this.one(webhookId, '/test'), { body: { event } });
+  }
+}
+
+// agency.keys: API keys (admin:write).
+class Keys {
+  constructor(agency) {
+    this.agency = agency;
+  }
+
+  async call(method, path, options) {
+    return (await this.agency.transport.request(method, path, options)).body;
+  }
+
+  create(fields = {}) {
+    const [body, idempotencyKey] = splitKey(fields);
+    return this.call('POST', 'keys', { body, idempotencyKey });
+  }
+
+  list(filters = {}) {
+    return iterateList(this.agency, 'keys', filters);
+  }
+
+  get(keyId) {
+    return this.call('GET', `keys/${seg(keyId)}`);
+  }
+
+  revoke(keyId, { reason, notifyUser } = {}) {
+    return this.call('DELETE', `keys/${seg(keyId)}`, { body: { reason, notifyUser } });
+  }
+
+  rotate(keyId, { graceHours } = {}) {
+    return this.call('POST', `keys/${seg(keyId)}/rotate`, { body: { graceHours } });
+  }
+}
+
+module.exports = { Pricing, Webhooks, Keys, iterateList, WEBHOOK_ROUTES };
