@@ -57,6 +57,7 @@ class RunContext:
     last_write: float = 0.0
     last_cancel_check: float = 0.0
     cancelled: bool = False
+    output: str = ""  # the output of the last step that finished
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -208,73 +209,88 @@ def _run_step(
     raise StepFailed("provider_error", f"{code}: {last_error}")
 
 
+def _step_models(agent: Agent) -> list[ModelAlias]:
+    if not agent.team_id:
+        return [agent.model]
+    aliases = [step["model"] for step in agent.steps]
+    found = {
+        a.alias: a for a in ModelAlias.objects.select_related("provider").filter(pk__in=aliases)
+    }
+    return [found[alias] for alias in aliases]
+
+
+def _steps_save(agent: Agent, steps: list[dict]) -> None:
+    if steps:
+        Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
+
+
+def _run_steps(ctx: RunContext, aliases: list[ModelAlias], steps: list[dict]) -> str:
+    """Run each step in order (semantics §7.4); the last step's output. A team's steps record
+    their model, result and usage as they end."""
+    agent = ctx.agent
+    previous = ""
+    tokens_done = 0
+    for index, alias in enumerate(aliases):
+        prompt = (
+            agent.task
+            if index == 0
+            else REVIEW_PROMPT.format(
+                step=index + 1, steps=len(aliases), task=agent.task, previous=previous
+            )
+        )
+        if steps:
+            steps[index].update(status="running", started=timezone.now().isoformat())
+            _steps_save(agent, steps)
+        used, result = _run_step(ctx, alias, prompt, index + 1, tokens_done)
+        ctx.output = previous = result.text
+        tokens_done += result.usage.output_tokens
+        if steps:
+            steps[index].update(
+                status="completed",
+                model=used.alias,
+                result=result.text,
+                usage={
+                    "input_tokens": result.usage.input_tokens,
+                    "output_tokens": result.usage.output_tokens,
+                },
+                completed=timezone.now().isoformat(),
+            )
+            _steps_save(agent, steps)
+        elif used.alias != agent.model_id:
+            Agent.objects.filter(agent_id=agent.agent_id).update(model=used)
+            agent.model = used
+    return previous
+
+
 def agent_run(*, agent: Agent) -> None:
     """Run a claimed agent to exactly one terminal state."""
     ctx = RunContext(agent=agent, deadline=time.monotonic() + agent.timeout)
-    aliases = (
-        [ModelAlias.objects.select_related("provider").get(pk=s["model"]) for s in agent.steps]
-        if agent.team_id
-        else [agent.model]
-    )
     steps = list(agent.steps)
-    previous = ""
-    tokens_done = 0
     try:
-        for index, alias in enumerate(aliases):
-            step_no = index + 1
-            prompt = (
-                agent.task
-                if index == 0
-                else REVIEW_PROMPT.format(
-                    step=step_no, steps=len(aliases), task=agent.task, previous=previous
-                )
-            )
-            if steps:
-                steps[index].update(status="running", started=timezone.now().isoformat())
-                Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
-            used, result = _run_step(ctx, alias, prompt, step_no, tokens_done)
-            previous = result.text
-            tokens_done += result.usage.output_tokens
-            if steps:
-                steps[index].update(
-                    status="completed",
-                    model=used.alias,
-                    result=result.text,
-                    usage={
-                        "input_tokens": result.usage.input_tokens,
-                        "output_tokens": result.usage.output_tokens,
-                    },
-                    completed=timezone.now().isoformat(),
-                )
-                Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
-            elif used.alias != agent.model_id:
-                Agent.objects.filter(agent_id=agent.agent_id).update(model=used)
-                agent.model = used
+        output = _run_steps(ctx, _step_models(agent), steps)
     except Cancelled:
         _mark_step(agent, steps, "cancelled")
-        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=previous)
-        return
+        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=ctx.output)
     except TimedOut:
         _mark_step(agent, steps, "failed")
         agent_finish(
             agent=agent,
             status=Agent.Status.FAILED,
-            result=previous,
+            result=ctx.output,
             error_type="timeout",
             error_message=f"Run exceeded its {agent.timeout} s timeout",
         )
-        return
     except StepFailed as failure:
         _mark_step(agent, steps, "failed")
         agent_finish(
             agent=agent,
             status=Agent.Status.FAILED,
-            result=previous,
+            result=ctx.output,
             error_type=failure.error_type,
             error_message=failure.message,
         )
-        return
-    agent_finish(agent=agent, status=Agent.Status.COMPLETED, result=previous)
+    else:
+        agent_finish(agent=agent, status=Agent.Status.COMPLETED, result=output)
 
 
 def _mark_step(agent: Agent, steps: list[dict], status: str) -> None:

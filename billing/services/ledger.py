@@ -7,7 +7,7 @@ what was charged.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +19,31 @@ from billing.models import LedgerEntry, Reservation
 from billing.services.reservations import charged_to_open_reservation
 from j1msky.money import round_cost, to_micros, token_cost
 from security.models import ApiKey
+
+
+def _charge(micros: int, *, reservation: Reservation | None, api_key: ApiKey | None, now) -> date:
+    """Count a call's cost once; returns the budget day it counts against."""
+    if reservation is not None:
+        if not charged_to_open_reservation(reservation=reservation, micros=micros):
+            # Settled or reaped already: its counters have moved, so charge this call directly.
+            counters.charge(
+                day=reservation.day,
+                api_key_id=reservation.api_key_id,
+                key_limit=None,
+                micros=micros,
+            )
+        return reservation.day
+    day = budget_day(now)
+    key_limit = None
+    if api_key is not None and api_key.daily_budget is not None:
+        key_limit = to_micros(round_cost(api_key.daily_budget))
+    counters.charge(
+        day=day,
+        api_key_id=api_key.pk if api_key is not None else None,
+        key_limit=key_limit,
+        micros=micros,
+    )
+    return day
 
 
 @transaction.atomic
@@ -55,24 +80,7 @@ def ledger_record(
             output_rate=output_rate,
         )
     )
-    if reservation is not None:
-        day = reservation.day
-        if not charged_to_open_reservation(reservation=reservation, micros=micros):
-            # Settled or reaped already: its counters have moved, so charge this call directly.
-            counters.charge(
-                day=day, api_key_id=reservation.api_key_id, key_limit=None, micros=micros
-            )
-    else:
-        day = budget_day(now)
-        key_limit = None
-        if api_key is not None and api_key.daily_budget is not None:
-            key_limit = to_micros(round_cost(api_key.daily_budget))
-        counters.charge(
-            day=day,
-            api_key_id=api_key.pk if api_key is not None else None,
-            key_limit=key_limit,
-            micros=micros,
-        )
+    day = _charge(micros, reservation=reservation, api_key=api_key, now=now)
     return LedgerEntry.objects.create(
         created_at=now,
         day=day,
