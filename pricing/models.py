@@ -237,13 +237,13 @@ class Decision(models.Model):
 
     def packet(self) -> dict[str, Any]:
         """The decision packet (`decision` in `POST /pricing/decision`, the status preview)."""
-        return {
-            "decision_status": self.decision_status,
-            "approver": self.approver,
-            "delivery_type": self.delivery_type,
-            "next_step": self.next_step,
-            "generated_at": engine.render_time(self.created_at),
-        }
+        return engine.decision_packet(
+            decision_status=self.decision_status,
+            approver=self.approver,
+            delivery_type=self.delivery_type,
+            next_step=self.next_step,
+            generated_at=self.created_at,
+        )
 
 
 class PricingException(models.Model):
@@ -336,11 +336,14 @@ class ScenarioEvaluation(models.Model):
             "average_margin_pct": self.average_margin_pct,
         }
 
-    def alert(self) -> dict[str, Any]:
-        """The portfolio alert for this evaluation (`portfolio_alert_preview`)."""
-        return engine.portfolio_alert(
+    def counts(self) -> engine.PortfolioCounts:
+        return engine.PortfolioCounts(
             self.scenario_count, self.compliant_count, self.average_margin_pct
         )
+
+    def alert(self) -> dict[str, Any]:
+        """The portfolio alert for this evaluation (`portfolio_alert_preview`)."""
+        return engine.portfolio_alert(self.counts())
 
 
 class PricingReport(models.Model):
