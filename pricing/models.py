@@ -3,47 +3,27 @@ daily reports and exception-aging alerts (semantics §10).
 
 Amounts are Decimal columns rounded the way the engine rounds them (costs 4 dp; prices, markups and
 percentages 2 dp). JSON columns keep Decimals exact: they are written as JSON numbers and read
-back as Decimal (`DecimalJSONEncoder` / `DecimalJSONDecoder`).
+back as Decimal (`j1msky.json`; the migrations name them through this module).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from j1msky.json import DecimalJSONDecoder, DecimalJSONEncoder
 from pricing import engine
 
 MARKUP = {"max_digits": 8, "decimal_places": 2}
 PERCENT = {"max_digits": 12, "decimal_places": 2}
 PRICE = {"max_digits": 20, "decimal_places": 2}
 COST = {"max_digits": 20, "decimal_places": 4}
-
-
-class DecimalJSONEncoder(DjangoJSONEncoder):
-    """Decimals as JSON numbers. A 2- or 4-dp amount has few enough digits that the float's
-    shortest text is the decimal's own text, so nothing is computed in float."""
-
-    def default(self, o):
-        if isinstance(o, Decimal):
-            return float(o)
-        return super().default(o)
-
-
-class DecimalJSONDecoder(json.JSONDecoder):
-    """Reads JSON numbers with a fraction back as Decimal."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("parse_float", Decimal)
-        super().__init__(*args, **kwargs)
 
 
 def _public_id(prefix: str) -> str:
@@ -237,13 +217,13 @@ class Decision(models.Model):
 
     def packet(self) -> dict[str, Any]:
         """The decision packet (`decision` in `POST /pricing/decision`, the status preview)."""
-        return {
-            "decision_status": self.decision_status,
-            "approver": self.approver,
-            "delivery_type": self.delivery_type,
-            "next_step": self.next_step,
-            "generated_at": engine.render_time(self.created_at),
-        }
+        return engine.decision_packet(
+            decision_status=self.decision_status,
+            approver=self.approver,
+            delivery_type=self.delivery_type,
+            next_step=self.next_step,
+            generated_at=self.created_at,
+        )
 
 
 class PricingException(models.Model):
@@ -336,11 +316,14 @@ class ScenarioEvaluation(models.Model):
             "average_margin_pct": self.average_margin_pct,
         }
 
-    def alert(self) -> dict[str, Any]:
-        """The portfolio alert for this evaluation (`portfolio_alert_preview`)."""
-        return engine.portfolio_alert(
+    def counts(self) -> engine.PortfolioCounts:
+        return engine.PortfolioCounts(
             self.scenario_count, self.compliant_count, self.average_margin_pct
         )
+
+    def alert(self) -> dict[str, Any]:
+        """The portfolio alert for this evaluation (`portfolio_alert_preview`)."""
+        return engine.portfolio_alert(self.counts())
 
 
 class PricingReport(models.Model):

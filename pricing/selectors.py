@@ -1,5 +1,7 @@
 """Pricing reads: the rate card and policy in force, stored quotes, decisions, exceptions and
-evaluations, the day's ledger numbers for health and reports, and the orchestrator's previews.
+evaluations, the day's ledger numbers for health and reports, the orchestrator's previews, and
+the calculators that price with what is in force or fall back to stored data when the request
+gives none (portfolio, weekly metrics and comparison, exception alert).
 
 `owner=None` means every owner (the system-wide view the orchestrator status shows); the API
 always passes the key's owner. Weeks are ISO weeks (Monday to Sunday) and days are budget days,
@@ -8,6 +10,7 @@ both in J1MSKY_TIMEZONE.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +28,7 @@ from billing.selectors import (
 )
 from j1msky.errors import NotFound
 from pricing import engine
+from pricing.errors import engine_errors
 from pricing.models import (
     Decision,
     PricingException,
@@ -33,6 +37,14 @@ from pricing.models import (
     Quote,
     ScenarioEvaluation,
 )
+
+
+def _found(row, message: str, code: str):
+    """The row; a 404 `code` with `message` when there is none."""
+    if row is None:
+        raise NotFound(message, code=code)
+    return row
+
 
 # --- rate card and policy ---------------------------------------------------------------------
 
@@ -61,13 +73,12 @@ def rate_card_examples() -> engine.RateCard:
 def pricing_policy_current() -> PricingPolicy:
     """The policy version in force (the highest). Version 1 is seeded by a migration."""
     policy = PricingPolicy.objects.order_by("-version").first()
-    if policy is None:
-        raise NotFound("No pricing policy is configured", code="pricing_policy_not_found")
-    return policy
+    return _found(policy, "No pricing policy is configured", "pricing_policy_not_found")
 
 
-def pricing_policy_list() -> QuerySet[PricingPolicy]:
-    return PricingPolicy.objects.order_by("-version")
+def policy_in_force() -> engine.Policy:
+    """The engine policy of the version in force."""
+    return pricing_policy_current().to_engine()
 
 
 # --- quotes, decisions, exceptions, evaluations, reports --------------------------------------
@@ -85,9 +96,7 @@ def quote_list(*, owner) -> QuerySet[Quote]:
 
 def quote_get(*, owner, quote_id: str) -> Quote:
     quote = quote_list(owner=owner).filter(quote_id=quote_id).first()
-    if quote is None:
-        raise NotFound(f"Quote {quote_id} not found", code="quote_not_found")
-    return quote
+    return _found(quote, f"Quote {quote_id} not found", "quote_not_found")
 
 
 def decision_list(*, owner) -> QuerySet[Decision]:
@@ -100,9 +109,7 @@ def decision_list(*, owner) -> QuerySet[Decision]:
 
 def decision_get(*, owner, decision_id: str) -> Decision:
     decision = decision_list(owner=owner).filter(decision_id=decision_id).first()
-    if decision is None:
-        raise NotFound(f"Decision {decision_id} not found", code="decision_not_found")
-    return decision
+    return _found(decision, f"Decision {decision_id} not found", "decision_not_found")
 
 
 def exception_list(*, owner) -> QuerySet[PricingException]:
@@ -115,9 +122,7 @@ def exception_list(*, owner) -> QuerySet[PricingException]:
 
 def exception_get(*, owner, exception_id: str) -> PricingException:
     found = exception_list(owner=owner).filter(exception_id=exception_id).first()
-    if found is None:
-        raise NotFound(f"Exception {exception_id} not found", code="exception_not_found")
-    return found
+    return _found(found, f"Exception {exception_id} not found", "exception_not_found")
 
 
 def report_list() -> QuerySet[PricingReport]:
@@ -126,9 +131,8 @@ def report_list() -> QuerySet[PricingReport]:
 
 def report_get(*, day: date) -> PricingReport:
     report = PricingReport.objects.filter(day=day).first()
-    if report is None:
-        raise NotFound(f"No pricing report stored for {day.isoformat()}", code="report_not_found")
-    return report
+    message = f"No pricing report stored for {day.isoformat()}"
+    return _found(report, message, "report_not_found")
 
 
 # --- the orchestrator's previews (semantics §8.1) ----------------------------------------------
@@ -154,11 +158,10 @@ def iso_week_bounds(
     return budget_day_start(monday), budget_day_start(monday + timedelta(days=7))
 
 
-def decision_week_quotes(
+def decision_week_outcomes(
     *, owner=None, now: datetime | None = None, weeks_ago: int = 0
-) -> list[dict[str, Any]]:
-    """A week's stored decisions as `weekly_metrics` quote objects, oldest first:
-    `{decision_status, gross_margin_pct, exception_created, exception_closed}`."""
+) -> list[engine.DecisionOutcome]:
+    """A week's stored decisions as the weekly metrics count them, oldest first."""
     start, end = iso_week_bounds(now=now, weeks_ago=weeks_ago)
     rows = (
         _owned(Decision.objects.filter(created_at__gte=start, created_at__lt=end), owner)
@@ -166,12 +169,12 @@ def decision_week_quotes(
         .values_list("decision_status", "quote__gross_margin_pct", "exception__status")
     )
     return [
-        {
-            "decision_status": status,
-            "gross_margin_pct": margin,
-            "exception_created": exception_status is not None,
-            "exception_closed": exception_status == PricingException.Status.CLOSED,
-        }
+        engine.DecisionOutcome(
+            decision_status=status,
+            gross_margin_pct=margin,
+            exception_created=exception_status is not None,
+            exception_closed=exception_status == PricingException.Status.CLOSED,
+        )
         for status, margin, exception_status in rows
     ]
 
@@ -180,19 +183,20 @@ def decision_week_metrics(
     *, owner=None, now: datetime | None = None, weeks_ago: int = 0
 ) -> dict[str, Any]:
     """`weekly_metrics` over a week's stored decisions (this week's is `weekly_metrics_preview`)."""
-    return engine.weekly_metrics(decision_week_quotes(owner=owner, now=now, weeks_ago=weeks_ago))
+    return engine.weekly_metrics(decision_week_outcomes(owner=owner, now=now, weeks_ago=weeks_ago))
 
 
 def decision_week_comparison(*, owner=None, now: datetime | None = None) -> dict[str, Any]:
     """This ISO week's stored decisions against last week's (`weekly_comparison_preview`)."""
-    return engine.weekly_comparison(
-        decision_week_metrics(owner=owner, now=now, weeks_ago=0),
-        decision_week_metrics(owner=owner, now=now, weeks_ago=1),
+    current, previous = (
+        engine.WeekTotals.of(decision_week_metrics(owner=owner, now=now, weeks_ago=weeks_ago))
+        for weeks_ago in (0, 1)
     )
+    return engine.weekly_comparison(current, previous)
 
 
-def exception_open_counts(*, owner=None, now: datetime | None = None) -> tuple[int, int, int]:
-    """`(open_exceptions, oldest_days, at_risk_count)` over the open exceptions."""
+def exception_open_counts(*, owner=None, now: datetime | None = None) -> engine.ExceptionCounts:
+    """The counts over the open exceptions."""
     now = now or timezone.now()
     opened = _owned(
         PricingException.objects.filter(status=PricingException.Status.OPEN), owner
@@ -202,12 +206,12 @@ def exception_open_counts(*, owner=None, now: datetime | None = None) -> tuple[i
 
 def exception_open_aging(*, owner=None, now: datetime | None = None) -> dict[str, Any]:
     """`exception_aging` over the open exceptions (`exception_aging_preview`)."""
-    return engine.exception_aging(*exception_open_counts(owner=owner, now=now))
+    return engine.exception_aging(exception_open_counts(owner=owner, now=now))
 
 
 def exception_open_alert(*, owner=None, now: datetime | None = None) -> dict[str, Any]:
     """`exception_alert` over the open exceptions (`exception_alert_preview`)."""
-    return engine.exception_alert(*exception_open_counts(owner=owner, now=now))
+    return engine.exception_alert(exception_open_counts(owner=owner, now=now))
 
 
 def exception_open_owner_ids() -> list[int]:
@@ -223,15 +227,15 @@ def exception_open_owner_ids() -> list[int]:
 # --- the day's ledger (health and reports, semantics §10.9) -----------------------------------
 
 
-def pricing_day_usage(*, day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """The arguments of `engine.pricing_health` for one budget day (default today):
-    `daily_cost` and `by_model {cost, calls}` from the ledger, `tasks_completed` (agents that
-    completed that day), and the day's `daily_budget` and open `reserved` amount."""
+def pricing_day_usage(*, day: date | None = None, now: datetime | None = None) -> engine.DayUsage:
+    """One budget day (default today) as `engine.pricing_health` reads it: cost and per-model
+    usage from the ledger, the agents that completed that day, the day's budget and its open
+    reservations."""
     now = now or timezone.now()
     today = budget_day(now)
     day = day or today
     usage = ledger_model_summary(day=day)
-    by_model = {row.model: {"cost": row.cost, "calls": row.calls} for row in usage}
+    by_model = {row.model: engine.ModelUsage(row.cost, row.calls) for row in usage}
     start, end = budget_day_start(day), budget_day_start(day + timedelta(days=1))
     tasks = Agent.objects.filter(
         status=Agent.Status.COMPLETED, completed_at__gte=start, completed_at__lt=end
@@ -243,18 +247,18 @@ def pricing_day_usage(*, day: date | None = None, now: datetime | None = None) -
         row = budget_day_list(start=day, end=day).first()
         budget = row.limit if row is not None else budget_daily_limit()
         reserved = row.reserved if row is not None else Decimal(0)
-    return {
-        "daily_cost": sum((row.cost for row in usage), Decimal(0)),
-        "daily_budget": budget,
-        "tasks_completed": tasks,
-        "by_model": by_model,
-        "reserved": reserved,
-    }
+    return engine.DayUsage(
+        daily_cost=sum((row.cost for row in usage), Decimal(0)),
+        daily_budget=budget,
+        tasks_completed=tasks,
+        by_model=by_model,
+        reserved=reserved,
+    )
 
 
 def pricing_health(*, day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
     """`GET /pricing/health` for a budget day (default today)."""
-    return engine.pricing_health(**pricing_day_usage(day=day, now=now))
+    return engine.pricing_health(pricing_day_usage(day=day, now=now))
 
 
 def pricing_report(*, day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
@@ -265,5 +269,61 @@ def pricing_report(*, day: date | None = None, now: datetime | None = None) -> d
         pricing_health(day=day, now=now),
         now.astimezone(budget_timezone()),
         rate_card_examples(),
-        pricing_policy_current().to_engine(),
+        policy_in_force(),
     )
+
+
+def pricing_status() -> dict[str, Any]:
+    """`GET /pricing/status`: the policy in force and the fixed example quotes under it."""
+    return engine.pricing_status(rate_card_examples(), policy_in_force())
+
+
+# --- the calculators over the card and policy in force, or over stored data (§10.5-10.9) --------
+
+
+def batch_quotes(request: engine.QuoteRequest) -> dict[str, Any]:
+    """The request quoted for every segment with the rate card and policy in force."""
+    with engine_errors():
+        return engine.batch_quotes(request, rate_card_current(), policy_in_force())
+
+
+def portfolio_rollup(*, owner, counts: engine.PortfolioCounts | None) -> dict[str, Any]:
+    """`{portfolio_summary, portfolio_alert}` over `counts`; without counts, over the owner's
+    latest stored scenario evaluation (none stored: no scenarios)."""
+    if counts is None:
+        latest = scenario_evaluation_latest(owner=owner)
+        counts = latest.counts() if latest is not None else engine.PortfolioCounts()
+    return {
+        "portfolio_summary": engine.portfolio_summary(counts),
+        "portfolio_alert": engine.portfolio_alert(counts),
+    }
+
+
+def weekly_metrics_rollup(
+    *, owner, outcomes: Sequence[engine.DecisionOutcome] | None
+) -> dict[str, Any]:
+    """Weekly metrics over `outcomes`; without them, over this ISO week's stored decisions."""
+    if outcomes is None:
+        return decision_week_metrics(owner=owner)
+    return engine.weekly_metrics(outcomes)
+
+
+def weekly_comparison_rollup(
+    *, owner, weeks: tuple[engine.WeekTotals, engine.WeekTotals] | None
+) -> dict[str, Any]:
+    """`weeks` (current, previous) compared; without them, this ISO week's stored decisions
+    against last week's."""
+    if weeks is None:
+        return decision_week_comparison(owner=owner)
+    return engine.weekly_comparison(*weeks)
+
+
+def exception_rollup(*, owner, counts: engine.ExceptionCounts | None) -> dict[str, Any]:
+    """`{exception_aging, exception_alert}` over `counts`; without counts, over the owner's
+    stored open exceptions."""
+    if counts is None:
+        counts = exception_open_counts(owner=owner)
+    return {
+        "exception_aging": engine.exception_aging(counts),
+        "exception_alert": engine.exception_alert(counts),
+    }

@@ -7,13 +7,15 @@ leaves a rule: costs and spend 4 dp, percentages and averages 2 dp.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-COST_PLACES = Decimal("0.0001")
-PERCENT_PLACES = Decimal("0.01")
+from j1msky.money import round_cost, round_percent
+
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+
+__all__ = ["HUNDRED", "ZERO", "count", "exact", "percent_of", "round_cost", "round_percent"]
 
 
 def exact(value: Any, name: str) -> Decimal:
@@ -31,21 +33,6 @@ def count(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
     return value
-
-
-def _quantize(value: Decimal, places: Decimal) -> Decimal:
-    result = value.quantize(places, rounding=ROUND_HALF_UP)
-    return result if result else abs(result)  # never "-0.00"
-
-
-def round_cost(value: Decimal) -> Decimal:
-    """Costs, spend and budgets: 4 dp (0.00125 → 0.0013)."""
-    return _quantize(value, COST_PLACES)
-
-
-def round_percent(value: Decimal) -> Decimal:
-    """Percentages and per-call averages: 2 dp (81.8059 → 81.81)."""
-    return _quantize(value, PERCENT_PLACES)
 
 
 def percent_of(used: Decimal, limit: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ from pricing.services.exceptions import (
     exception_create,
 )
 from pricing.services.policy import pricing_policy_update, pricing_policy_validate
-from pricing.services.quotes import decision_create, quote_create, quote_price, scenario_evaluate
+from pricing.services.quotes import decision_create, quote_create, scenario_evaluate
 from pricing.services.reports import pricing_report_store
 
 __all__ = [
@@ -27,6 +27,5 @@ __all__ = [
     "pricing_policy_validate",
     "pricing_report_store",
     "quote_create",
-    "quote_price",
     "scenario_evaluate",
 ]

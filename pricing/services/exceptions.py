@@ -125,9 +125,9 @@ def exception_aging_alert_record(
     if existing is not None:
         return existing
     counts = exception_open_counts(owner=owner, now=now)
-    if counts[0] == 0:
+    if counts.open_exceptions == 0:
         return None
-    aging, alert = engine.exception_aging(*counts), engine.exception_alert(*counts)
+    aging, alert = engine.exception_aging(counts), engine.exception_alert(counts)
     try:
         with transaction.atomic():
             row = ExceptionAgingAlert.objects.create(

@@ -3,61 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from j1msky.errors import Conflict, InvalidInput, NotFound
+from j1msky.errors import Conflict
 from j1msky.events import event_emit
 from pricing import engine
 from pricing.errors import engine_errors
 from pricing.models import Decision, PricingPolicy, Quote, ScenarioEvaluation
-from pricing.selectors import pricing_policy_current, rate_card_current
+from pricing.selectors import pricing_policy_current, quote_get, rate_card_current
 
 # --- quotes -----------------------------------------------------------------------------------
-
-
-def quote_price(
-    *,
-    model: Any,
-    estimated_input: Any = None,
-    estimated_output: Any = None,
-    estimated_tokens: Any = None,
-    complexity: Any = None,
-    segment: Any = None,
-    delivery_type: Any = None,
-    rate_card: engine.RateCard,
-    policy: engine.Policy,
-) -> tuple[engine.Quote, engine.Guardrail]:
-    """Price one quote from raw input (None takes the §10.2 default) and check its guardrail.
-
-    `estimated_tokens` selects the single-count form (blended rate) and excludes the pair."""
-    common = {
-        "complexity": "medium" if complexity is None else complexity,
-        "segment": "mid_market" if segment is None else segment,
-        "rate_card": rate_card,
-        "policy": policy,
-    }
-    with engine_errors():
-        if model is None:
-            raise engine.EngineError("model", "model is required")
-        if estimated_tokens is not None:
-            if estimated_input is not None or estimated_output is not None:
-                raise engine.EngineError(
-                    "estimated_tokens",
-                    "Give estimated_tokens or estimated_input/estimated_output, not both",
-                )
-            quote = engine.quote_from_tokens(model, estimated_tokens, **common)
-        else:
-            quote = engine.quote(
-                model,
-                1000 if estimated_input is None else estimated_input,
-                500 if estimated_output is None else estimated_output,
-                **common,
-            )
-        check = engine.guardrail(quote, "task" if delivery_type is None else delivery_type, policy)
-    return quote, check
 
 
 def _quote_store(
@@ -102,32 +59,20 @@ def _quote_store(
     return row
 
 
-@transaction.atomic
-def quote_create(
-    *,
-    owner,
-    model: Any,
-    estimated_input: Any = None,
-    estimated_output: Any = None,
-    estimated_tokens: Any = None,
-    complexity: Any = None,
-    segment: Any = None,
-    delivery_type: Any = None,
-    now: datetime | None = None,
-) -> Quote:
-    """Price and store a quote (`POST /pricing/quote`); emits `pricing.quote_generated`."""
+def _quote_price(
+    request: engine.QuoteRequest,
+) -> tuple[PricingPolicy, engine.Quote, engine.Guardrail]:
+    """The policy in force, and the request's quote and guardrail check under it."""
     policy = pricing_policy_current()
-    quote, check = quote_price(
-        model=model,
-        estimated_input=estimated_input,
-        estimated_output=estimated_output,
-        estimated_tokens=estimated_tokens,
-        complexity=complexity,
-        segment=segment,
-        delivery_type=delivery_type,
-        rate_card=rate_card_current(),
-        policy=policy.to_engine(),
-    )
+    with engine_errors():
+        quote, check = engine.quote_checked(request, rate_card_current(), policy.to_engine())
+    return policy, quote, check
+
+
+@transaction.atomic
+def quote_create(*, owner, request: engine.QuoteRequest, now: datetime | None = None) -> Quote:
+    """Price and store a quote (`POST /pricing/quote`); emits `pricing.quote_generated`."""
+    policy, quote, check = _quote_price(request)
     return _quote_store(
         owner=owner, policy=policy, quote=quote, check=check, now=now or timezone.now()
     )
@@ -136,44 +81,73 @@ def quote_create(
 # --- decisions --------------------------------------------------------------------------------
 
 
+def _already_decided(quote: Quote) -> Conflict:
+    return Conflict(f"Quote {quote.quote_id} already has a decision", code="quote_already_decided")
+
+
+def _stored_quote_claim(*, owner, quote_id: str) -> Quote:
+    """The owner's stored quote (404 for anyone else's), locked, if it has no decision yet."""
+    quote = Quote.objects.select_for_update().get(pk=quote_get(owner=owner, quote_id=quote_id).pk)
+    if Decision.objects.filter(quote=quote).exists():
+        raise _already_decided(quote)
+    return quote
+
+
+def _decision_events(*, decision: Decision, priced: engine.Quote, check: engine.Guardrail) -> None:
+    """`pricing.quote_approved` or `pricing.quote_escalated`, and `pricing.margin_alert` when
+    the quote misses its margin threshold."""
+    ids = {"decision_id": decision.decision_id, "quote_id": decision.quote.quote_id}
+    event_emit(
+        type=f"pricing.quote_{decision.decision_status}",
+        owner=decision.owner,
+        data={
+            **ids,
+            "decision": decision.packet(),
+            "quote": priced.as_dict(),
+            "guardrail_check": check.as_dict(),
+        },
+    )
+    if check.is_compliant:
+        return
+    event_emit(
+        type="pricing.margin_alert",
+        owner=decision.owner,
+        data={
+            **ids,
+            "model": priced.model,
+            "segment": priced.segment,
+            "delivery_type": check.delivery_type,
+            "recommended_price": priced.recommended_price,
+            "minimum_margin_pct": check.minimum_margin_pct,
+            "actual_margin_pct": check.actual_margin_pct,
+            "action": check.action,
+        },
+    )
+
+
 @transaction.atomic
 def decision_create(
     *,
     owner,
-    approver: Any = None,
-    quote: Quote | None = None,
+    request: engine.QuoteRequest | None = None,
+    quote_id: str | None = None,
+    approver: str | None = None,
     now: datetime | None = None,
-    **quote_fields: Any,
 ) -> Decision:
     """Approve a compliant quote, escalate the rest (§10.3), and store the decision.
 
-    Either prices a new quote from `quote_fields` (as `quote_create`, emitting
-    `pricing.quote_generated`) or decides on a stored `quote` of the same owner that has no
-    decision yet. Emits `pricing.quote_approved` or `pricing.quote_escalated`, and
-    `pricing.margin_alert` when the quote misses its margin threshold.
+    Either prices and stores a new quote from `request` (as `quote_create`, emitting
+    `pricing.quote_generated`) or decides on the owner's stored quote `quote_id`, which must have
+    no decision yet. Emits the decision's events (`_decision_events`).
     """
     now = now or timezone.now()
-    if quote is not None:
-        if quote.owner_id != owner.pk:
-            raise NotFound(f"Quote {quote.quote_id} not found", code="quote_not_found")
-        given = sorted(name for name, value in quote_fields.items() if value is not None)
-        if given:
-            message = f"Give quote_id or quote fields ({', '.join(given)}), not both"
-            raise InvalidInput(message, details={"quote_id": [message]})
-        quote = Quote.objects.select_for_update().get(pk=quote.pk)
-        if Decision.objects.filter(quote=quote).exists():
-            raise Conflict(
-                f"Quote {quote.quote_id} already has a decision", code="quote_already_decided"
-            )
+    if quote_id is not None:
+        quote = _stored_quote_claim(owner=owner, quote_id=quote_id)
         priced, check = quote.to_engine(), quote.guardrail()
     else:
-        policy = pricing_policy_current()
-        priced, check = quote_price(
-            rate_card=rate_card_current(), policy=policy.to_engine(), **quote_fields
-        )
+        policy, priced, check = _quote_price(request)
         quote = _quote_store(owner=owner, policy=policy, quote=priced, check=check, now=now)
-    with engine_errors():
-        outcome = engine.decision(priced, check, approver, generated_at=now)
+    outcome = engine.decision(priced, check, approver, generated_at=now)
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
@@ -186,35 +160,8 @@ def decision_create(
                 created_at=now,
             )
     except IntegrityError:
-        raise Conflict(
-            f"Quote {quote.quote_id} already has a decision", code="quote_already_decided"
-        ) from None
-    ids = {"decision_id": decision.decision_id, "quote_id": quote.quote_id}
-    event_emit(
-        type=f"pricing.quote_{outcome.decision_status}",
-        owner=owner,
-        data={
-            **ids,
-            "decision": decision.packet(),
-            "quote": priced.as_dict(),
-            "guardrail_check": check.as_dict(),
-        },
-    )
-    if not check.is_compliant:
-        event_emit(
-            type="pricing.margin_alert",
-            owner=owner,
-            data={
-                **ids,
-                "model": priced.model,
-                "segment": priced.segment,
-                "delivery_type": check.delivery_type,
-                "recommended_price": priced.recommended_price,
-                "minimum_margin_pct": check.minimum_margin_pct,
-                "actual_margin_pct": check.actual_margin_pct,
-                "action": check.action,
-            },
-        )
+        raise _already_decided(quote) from None
+    _decision_events(decision=decision, priced=priced, check=check)
     return decision
 
 
@@ -223,18 +170,13 @@ def decision_create(
 
 @transaction.atomic
 def scenario_evaluate(
-    *, owner, scenarios: Any, delivery_type: Any = None, now: datetime | None = None
+    *, owner, request: engine.ScenarioRequest, now: datetime | None = None
 ) -> ScenarioEvaluation:
     """Evaluate up to 100 scenarios (§10.4) and store the evaluation (the latest feeds the
     portfolio previews). `results` holds `{quote, guardrail_check}` per scenario."""
     policy = pricing_policy_current()
     with engine_errors():
-        result = engine.evaluate_scenarios(
-            scenarios,
-            "task" if delivery_type is None else delivery_type,
-            rate_card_current(),
-            policy.to_engine(),
-        )
+        result = engine.evaluate_scenarios(request, rate_card_current(), policy.to_engine())
     return ScenarioEvaluation.objects.create(
         owner=owner,
         policy=policy,

@@ -15,6 +15,7 @@ from django.apps import apps
 from agents.models import Agent, ModelAlias
 from billing.clock import budget_day
 from billing.models import LedgerEntry
+from pricing import engine
 
 READ = ["billing:read"]
 READ_WRITE = ["billing:read", "billing:write"]
@@ -39,6 +40,13 @@ def reader(make_client, seeded):
 def writer(make_client, seeded):
     """A staff owner's key: it may change the pricing policy (a system-wide setting)."""
     return make_client(READ_WRITE, staff=True)
+
+
+def quote_request(
+    delivery_type: str = engine.DEFAULT_DELIVERY_TYPE, **fields
+) -> engine.QuoteRequest:
+    """What the quote and decision services take: the quote fields and a delivery type."""
+    return engine.QuoteRequest(engine.QuoteInput(**fields), delivery_type)
 
 
 def _form_value(value):

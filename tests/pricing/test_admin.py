@@ -12,6 +12,7 @@ from pricing import services
 from pricing.admin import POLICY_COLUMNS
 from pricing.models import Decision, PricingException, PricingPolicy
 from security.models import AuditLog
+from tests.pricing.conftest import quote_request
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +89,8 @@ def test_policy_versions_cannot_be_deleted(staff):
 
 def test_approve_escalated_decisions_as_exceptions_and_close_them(staff, make_user):
     owner = make_user()
-    escalated = services.decision_create(owner=owner, **ESCALATE)
-    approved = services.decision_create(owner=owner, model="k2p5")
+    escalated = services.decision_create(owner=owner, request=quote_request(**ESCALATE))
+    approved = services.decision_create(owner=owner, request=quote_request(model="k2p5"))
     response = staff.post(
         "/admin/pricing/decision/",
         {"action": "approve_as_exception", "_selected_action": [escalated.pk, approved.pk]},
@@ -130,5 +131,5 @@ def test_approve_escalated_decisions_as_exceptions_and_close_them(staff, make_us
     ],
 )
 def test_admin_lists_render(staff, page):
-    services.decision_create(owner=staff.user, **ESCALATE)
+    services.decision_create(owner=staff.user, request=quote_request(**ESCALATE))
     assert staff.get(page).status_code == 200

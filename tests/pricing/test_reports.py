@@ -14,7 +14,7 @@ from billing.clock import budget_day
 from billing.models import BudgetDay
 from pricing import services, tasks
 from pricing.models import ExceptionAgingAlert, PricingReport
-from tests.pricing.conftest import error, ok
+from tests.pricing.conftest import error, ok, quote_request
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_exception_aging_task_records_each_owner_once_a_day(make_user, seeded, c
     now = timezone.now()
     late, fine, closed = make_user(), make_user(), make_user()
     for owner, days in ((late, 31), (fine, 2), (closed, 40)):
-        decision = services.decision_create(owner=owner, **escalate)
+        decision = services.decision_create(owner=owner, request=quote_request(**escalate))
         exception = services.exception_create(decision=decision, now=now - timedelta(days=days))
         if owner == closed:
             services.exception_close(exception=exception)

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from pricing import selectors, services
+from pricing import engine, selectors, services
+from tests.pricing.conftest import quote_request
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +31,11 @@ def owner(make_user, seeded):
 def test_latest_decision_and_evaluation(owner, make_user):
     assert selectors.decision_latest() is None
     assert selectors.scenario_evaluation_latest() is None
-    services.decision_create(owner=owner, model="k2p5", now=NOW - timedelta(hours=1))
+    services.decision_create(
+        owner=owner, request=quote_request(model="k2p5"), now=NOW - timedelta(hours=1)
+    )
     other = make_user()
-    newest = services.decision_create(owner=other, now=NOW, **ESCALATE)
+    newest = services.decision_create(owner=other, now=NOW, request=quote_request(**ESCALATE))
     assert selectors.decision_latest() == newest
     assert selectors.decision_latest(owner=owner).decision_status == "approved"
     assert newest.packet() == {
@@ -44,11 +47,13 @@ def test_latest_decision_and_evaluation(owner, make_user):
     }
     services.scenario_evaluate(
         owner=owner,
-        scenarios=[
-            {"model": "k2p5", "estimated_tokens": 2000, "complexity": "medium"},
-            {"model": "sonnet", "estimated_tokens": 3500, "complexity": "high"},
-            {"model": "opus", "estimated_tokens": 5000, "complexity": "high"},
-        ],
+        request=engine.ScenarioRequest(
+            [
+                engine.QuoteInput("k2p5", estimated_tokens=2000, complexity="medium"),
+                engine.QuoteInput("sonnet", estimated_tokens=3500, complexity="high"),
+                engine.QuoteInput("opus", estimated_tokens=5000, complexity="high"),
+            ]
+        ),
     )
     latest = selectors.scenario_evaluation_latest(owner=owner)
     assert latest.summary() == {
@@ -70,7 +75,7 @@ def test_latest_decision_and_evaluation(owner, make_user):
 
 def _decide(owner, when, escalate=False, exception=False, closed=False):
     fields = ESCALATE if escalate else {"model": "k2p5", "estimated_output": 1000}
-    decision = services.decision_create(owner=owner, now=when, **fields)
+    decision = services.decision_create(owner=owner, now=when, request=quote_request(**fields))
     if exception:
         created = services.exception_create(decision=decision, now=when)
         if closed:
@@ -130,7 +135,7 @@ def test_open_exceptions_aging(owner, make_user):
         _decide(owner, NOW - timedelta(days=days, hours=1), escalate=True, exception=True)
     _decide(owner, NOW - timedelta(days=40), escalate=True, exception=True, closed=True)
     _decide(make_user(), NOW - timedelta(days=50), escalate=True, exception=True)
-    assert selectors.exception_open_counts(owner=owner, now=NOW) == (4, 33, 2)
+    assert selectors.exception_open_counts(owner=owner, now=NOW) == engine.ExceptionCounts(4, 33, 2)
     assert selectors.exception_open_aging(owner=owner, now=NOW) == {
         "open_exceptions": 4,
         "oldest_days": 33,
@@ -142,13 +147,13 @@ def test_open_exceptions_aging(owner, make_user):
     assert selectors.exception_open_alert(owner=owner, now=NOW)["summary"] == (
         "Critical exception risk: 4 open, oldest 33d"
     )
-    assert selectors.exception_open_counts(now=NOW) == (5, 50, 3)  # every owner
+    assert selectors.exception_open_counts(now=NOW) == engine.ExceptionCounts(5, 50, 3)  # all
 
 
 def test_rate_card_holds_the_enabled_aliases_in_catalogue_order(seeded):
     from agents.models import ModelAlias
 
-    assert selectors.rate_card_current().models == (
+    assert tuple(selectors.rate_card_current().rates) == (
         "k2p5",
         "sonnet",
         "opus",
@@ -156,5 +161,5 @@ def test_rate_card_holds_the_enabled_aliases_in_catalogue_order(seeded):
         "codex",
     )
     ModelAlias.objects.filter(pk="codex").update(enabled=False)
-    assert "codex" not in selectors.rate_card_current().models
-    assert "codex" in selectors.rate_card_examples().models
+    assert "codex" not in selectors.rate_card_current().rates
+    assert "codex" in selectors.rate_card_examples().rates

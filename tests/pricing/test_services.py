@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from j1msky.errors import Conflict, InvalidInput
 from j1msky.models import Event
-from pricing import services
+from pricing import engine, services
 from pricing.models import (
     Decision,
     PricingException,
@@ -22,8 +22,10 @@ from pricing.models import (
 )
 from pricing.selectors import pricing_policy_current
 from security.models import AuditLog
+from tests.pricing.conftest import quote_request
 
 pytestmark = pytest.mark.django_db
+D = Decimal
 
 ESCALATE = {
     "model": "opus",
@@ -47,7 +49,9 @@ def _types(owner):
 
 
 def test_quote_is_stored_with_the_policy_version_it_was_priced_with(owner):
-    quote = services.quote_create(owner=owner, model="sonnet", estimated_input="3000")
+    quote = services.quote_create(
+        owner=owner, request=quote_request(model="sonnet", estimated_input=3000)
+    )
     assert quote.policy.version == 1
     assert quote.internal_cost == Decimal("0.0165")  # 3 x 0.003 + 0.5 x 0.015
     assert (quote.estimated_input_tokens, quote.estimated_output_tokens) == (3000, 500)
@@ -57,10 +61,12 @@ def test_quote_is_stored_with_the_policy_version_it_was_priced_with(owner):
 
 
 def test_decision_statuses_and_events(owner):
-    approved = services.decision_create(owner=owner, model="k2p5")
+    approved = services.decision_create(owner=owner, request=quote_request(model="k2p5"))
     assert (approved.decision_status, approved.next_step) == ("approved", "send_quote")
     assert approved.approver == "ops-auto"
-    escalated = services.decision_create(owner=owner, approver="  kim  ", **ESCALATE)
+    escalated = services.decision_create(
+        owner=owner, approver="  kim  ", request=quote_request(**ESCALATE)
+    )
     assert (escalated.decision_status, escalated.next_step) == ("escalated", "route_to_deal_desk")
     assert escalated.approver == "kim"
     assert _types(owner) == [
@@ -78,7 +84,9 @@ def test_decision_statuses_and_events(owner):
 
 def test_subscription_threshold_is_lower(owner):
     # 50 % misses the task threshold (55) but meets subscription (50).
-    decision = services.decision_create(owner=owner, delivery_type="subscription", **ESCALATE)
+    decision = services.decision_create(
+        owner=owner, request=quote_request("subscription", **ESCALATE)
+    )
     assert decision.decision_status == "approved"
     assert decision.quote.minimum_margin_pct == Decimal("50.00")
 
@@ -90,24 +98,27 @@ def test_a_failed_event_write_stores_nothing(owner, monkeypatch):
 
     monkeypatch.setattr(services.quotes, "event_emit", broken)
     with pytest.raises(RuntimeError):
-        services.decision_create(owner=owner, **ESCALATE)
+        services.decision_create(owner=owner, request=quote_request(**ESCALATE))
     assert not Quote.objects.exists() and not Decision.objects.exists()
 
 
 def test_bad_input_is_invalid_input_naming_the_field(owner):
+    # A bad token estimate never reaches a service: the request serializer refuses it
+    # (tests/pricing/test_requests.py). What the service refuses is a model off the card.
     with pytest.raises(InvalidInput) as caught:
-        services.quote_create(owner=owner, model="k2p5", estimated_output="-1")
-    assert list(caught.value.details) == ["estimated_output"]
+        services.quote_create(owner=owner, request=quote_request(model="gpt9"))
+    assert caught.value.details == {"model": ["Unsupported model: gpt9"]}
+    scenarios = [engine.QuoteInput("k2p5"), engine.QuoteInput("x")]
     with pytest.raises(InvalidInput) as caught:
-        services.scenario_evaluate(owner=owner, scenarios=[{"model": "k2p5"}, {"model": "x"}])
+        services.scenario_evaluate(owner=owner, request=engine.ScenarioRequest(scenarios))
     assert caught.value.details == {"scenarios[1].model": ["Unsupported model in scenario 1: x"]}
     assert not Quote.objects.exists() and not ScenarioEvaluation.objects.exists()
 
 
 def test_decision_on_someone_elses_quote_is_not_found(owner, make_user):
-    quote = services.quote_create(owner=owner, model="k2p5")
+    quote = services.quote_create(owner=owner, request=quote_request(model="k2p5"))
     with pytest.raises(Exception) as caught:
-        services.decision_create(owner=make_user(), quote=quote)
+        services.decision_create(owner=make_user(), quote_id=quote.quote_id)
     assert caught.value.http_status == 404
 
 
@@ -115,11 +126,11 @@ def test_decision_on_someone_elses_quote_is_not_found(owner, make_user):
 
 
 def test_exception_rules(owner):
-    approved = services.decision_create(owner=owner, model="k2p5")
+    approved = services.decision_create(owner=owner, request=quote_request(model="k2p5"))
     with pytest.raises(Conflict) as caught:
         services.exception_create(decision=approved)
     assert caught.value.code == "decision_not_escalated"
-    escalated = services.decision_create(owner=owner, **ESCALATE)
+    escalated = services.decision_create(owner=owner, request=quote_request(**ESCALATE))
     exception = services.exception_create(decision=escalated, approver="", reason=" big deal ")
     assert (exception.approver, exception.reason, exception.status) == (
         "deal-desk",
@@ -138,7 +149,7 @@ def test_exception_rules(owner):
 
 
 def test_exception_age_counts_whole_days_until_closed(owner):
-    decision = services.decision_create(owner=owner, **ESCALATE)
+    decision = services.decision_create(owner=owner, request=quote_request(**ESCALATE))
     opened = timezone.now() - timedelta(days=20, hours=23)
     exception = services.exception_create(decision=decision, now=opened)
     assert exception.age_days(timezone.now()) == 20
@@ -148,7 +159,7 @@ def test_exception_age_counts_whole_days_until_closed(owner):
 
 
 def test_label_too_long_is_refused(owner):
-    decision = services.decision_create(owner=owner, **ESCALATE)
+    decision = services.decision_create(owner=owner, request=quote_request(**ESCALATE))
     with pytest.raises(InvalidInput) as caught:
         services.exception_create(decision=decision, approver="x" * 101)
     assert list(caught.value.details) == ["approver"]
@@ -160,7 +171,7 @@ def test_label_too_long_is_refused(owner):
 def test_policy_change_is_a_new_audited_version(owner):
     policy, created = services.pricing_policy_update(
         actor=owner,
-        changes={"segment_adjustments": {"startup": "-0.75"}, "minimum_price": 1},
+        changes={"segment_adjustments": {"startup": D("-0.75")}, "minimum_price": D(1)},
         note="Startup promo",
     )
     assert created and policy.version == 2
@@ -179,14 +190,16 @@ def test_policy_change_is_a_new_audited_version(owner):
     assert event.owner == owner
     assert event.data["version"] == 2 and event.data["previous_version"] == 1
     assert event.data["pricing_policy"]["segment_adjustments"]["startup"] == -0.75
-    quote = services.quote_create(owner=owner, model="k2p5", complexity="low", segment="startup")
+    quote = services.quote_create(
+        owner=owner, request=quote_request(model="k2p5", complexity="low", segment="startup")
+    )
     assert (quote.final_markup, quote.recommended_price) == (Decimal("2.25"), Decimal("1.00"))
     assert quote.policy == policy
 
 
 def test_policy_change_that_changes_nothing_creates_nothing(owner):
     policy, created = services.pricing_policy_update(
-        actor=owner, changes={"complexity_markup": {"low": "3.0"}}
+        actor=owner, changes={"complexity_markup": {"low": D("3.0")}}
     )
     assert not created and policy.version == 1
     assert not AuditLog.objects.filter(event="config.change").exists()
@@ -196,17 +209,17 @@ def test_policy_change_that_changes_nothing_creates_nothing(owner):
 def test_policy_refuses_a_final_markup_below_cost(owner):
     with pytest.raises(InvalidInput) as caught:
         services.pricing_policy_update(
-            actor=owner, changes={"complexity_markup": {"low": "1.5"}}
+            actor=owner, changes={"complexity_markup": {"low": D("1.5")}}
         )  # 1.5 + startup -1.0 = 0.5
     assert list(caught.value.details) == ["segment_adjustments.startup"]
     assert PricingPolicy.objects.count() == 1
 
 
 def test_stale_policy_edit_is_a_conflict(owner):
-    services.pricing_policy_update(actor=owner, changes={"minimum_price": 1}, expected_version=1)
+    services.pricing_policy_update(actor=owner, changes={"minimum_price": D(1)}, expected_version=1)
     with pytest.raises(Conflict):
         services.pricing_policy_update(
-            actor=owner, changes={"minimum_price": 2}, expected_version=1
+            actor=owner, changes={"minimum_price": D(2)}, expected_version=1
         )
     assert PricingPolicy.objects.count() == 2
 
@@ -242,7 +255,7 @@ def test_concurrent_policy_changes_get_distinct_versions(make_user, seeded):
         6,
         lambda i: (
             services.pricing_policy_update(
-                actor=actor, changes={"minimum_price": str(Decimal("1.00") + i)}
+                actor=actor, changes={"minimum_price": Decimal("1.00") + i}
             )[0].version
         ),
     )
@@ -253,7 +266,7 @@ def test_concurrent_policy_changes_get_distinct_versions(make_user, seeded):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_exception_approvals_create_one(make_user, seeded):
-    decision = services.decision_create(owner=make_user(), **ESCALATE)
+    decision = services.decision_create(owner=make_user(), request=quote_request(**ESCALATE))
     results = _run_threads(6, lambda i: services.exception_create(decision=decision).pk)
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error"] * 5 + ["ok"], results

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from agents.models import Agent, Provider
 from billing.models import BudgetSetting, LedgerEntry, Reservation
+from pricing import engine
 from pricing.models import PricingException
 from pricing.services import decision_create
 from security.models import ApiKey, AuditLog
@@ -81,7 +82,9 @@ def test_view_only_staff_gets_403_on_every_admin_action(viewer, make_client, mak
     victim = make_client(ALL, user=make_user(is_superuser=True, is_staff=True))
     spawned = victim.post("/api/spawn", {"task": "hello"}, format="json").json()["agent_id"]
     agent = Agent.objects.get(pk=spawned)
-    decision = decision_create(owner=victim.user, **ESCALATE)
+    decision = decision_create(
+        owner=victim.user, request=engine.QuoteRequest(engine.QuoteInput(**ESCALATE))
+    )
     attempts = {
         ("/admin/security/apikey/", "rotate_keys", victim.key.pk),
         ("/admin/security/apikey/", "revoke_keys", victim.key.pk),

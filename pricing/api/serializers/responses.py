@@ -12,6 +12,7 @@ from pricing.models import Decision, PricingException, PricingPolicy, Quote
 
 
 class PricingSuccess(serializers.Serializer):
+    # Always true: a response body never carries it, so the field's default renders it.
     success = serializers.BooleanField(default=True)
 
 

@@ -3,35 +3,14 @@ and the rollups (semantics §10). `quote` and `scenario` also store what they co
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from j1msky.api.views import ApiView
-from pricing import engine
+from pricing import engine, selectors
 from pricing.api.serializers import requests as rq
 from pricing.api.serializers import responses as s
-from pricing.api.views.common import (
-    QUOTE_FIELDS,
-    READ,
-    TAGS,
-    given_fields,
-    policy_in_force,
-    request_body,
-    required_model,
-)
-from pricing.errors import engine_errors
-from pricing.selectors import (
-    decision_week_comparison,
-    decision_week_metrics,
-    exception_open_counts,
-    pricing_health,
-    pricing_report,
-    rate_card_current,
-    rate_card_examples,
-    scenario_evaluation_latest,
-)
+from pricing.api.views.common import READ, TAGS, request_input
 from pricing.services import quote_create, scenario_evaluate
 
 # --- status, health, report -------------------------------------------------------------------
@@ -46,9 +25,8 @@ class PricingStatusView(ApiView):
         responses=s.PricingStatusResponseSerializer,
     )
     def get(self, request):
-        with engine_errors():
-            result = engine.pricing_status(rate_card_examples(), policy_in_force())
-        return Response(s.PricingStatusResponseSerializer({"success": True, **result}).data)
+        result = selectors.pricing_status()
+        return Response(s.PricingStatusResponseSerializer(result).data)
 
 
 class PricingHealthView(ApiView):
@@ -60,9 +38,8 @@ class PricingHealthView(ApiView):
         responses=s.PricingHealthResponseSerializer,
     )
     def get(self, request):
-        return Response(
-            s.PricingHealthResponseSerializer({"success": True, "health": pricing_health()}).data
-        )
+        health = selectors.pricing_health()
+        return Response(s.PricingHealthResponseSerializer({"health": health}).data)
 
 
 class PricingReportView(ApiView):
@@ -75,8 +52,8 @@ class PricingReportView(ApiView):
         responses=s.PricingReportResponseSerializer,
     )
     def get(self, request):
-        report = pricing_report()
-        return Response(s.PricingReportResponseSerializer({"success": True, "report": report}).data)
+        report = selectors.pricing_report()
+        return Response(s.PricingReportResponseSerializer({"report": report}).data)
 
 
 # --- quotes -----------------------------------------------------------------------------------
@@ -94,9 +71,8 @@ class QuoteView(ApiView):
         responses=s.PricingQuoteResponseSerializer,
     )
     def post(self, request):
-        data = request_body(rq.PricingQuoteRequestSerializer, request)
-        fields = {**given_fields(data, QUOTE_FIELDS), "model": required_model(data)}
-        quote = quote_create(owner=request.user, **fields)
+        quote_request = request_input(rq.PricingQuoteRequestSerializer, request)
+        quote = quote_create(owner=request.user, request=quote_request)
         return Response(s.PricingQuoteResponseSerializer(quote).data)
 
 
@@ -110,150 +86,9 @@ class BatchQuotesView(ApiView):
         responses=s.PricingBatchQuotesResponseSerializer,
     )
     def post(self, request):
-        data = request_body(rq.PricingBatchQuotesRequestSerializer, request)
-        given = given_fields(
-            data, ("estimated_input", "estimated_output", "complexity", "delivery_type")
-        )
-        with engine_errors():
-            result = engine.batch_quotes(
-                required_model(data),
-                rate_card=rate_card_current(),
-                policy=policy_in_force(),
-                **given,
-            )
-        return Response(s.PricingBatchQuotesResponseSerializer({"success": True, **result}).data)
-
-
-# --- rollups ----------------------------------------------------------------------------------
-
-
-def counts_or_zero(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: 0 if data.get(name) is None else data[name] for name in names}
-
-
-class PortfolioAlertView(ApiView):
-    required_scope = READ
-    FIELDS = ("scenario_count", "compliant_count", "average_margin_pct")
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Portfolio compliance rollup and alert",
-        description="With every field omitted, the latest stored scenario evaluation is used; "
-        "otherwise an omitted field is 0.",
-        request=rq.PricingPortfolioAlertRequestSerializer,
-        responses=s.PricingPortfolioAlertResponseSerializer,
-    )
-    def post(self, request):
-        data = request_body(rq.PricingPortfolioAlertRequestSerializer, request)
-        if not given_fields(data, self.FIELDS):
-            latest = scenario_evaluation_latest(owner=request.user)
-            data = latest.summary() if latest is not None else {}
-        values = counts_or_zero(data, self.FIELDS)
-        with engine_errors():
-            result = {
-                "success": True,
-                "portfolio_summary": engine.portfolio_summary(**values),
-                "portfolio_alert": engine.portfolio_alert(**values),
-            }
-        return Response(s.PricingPortfolioAlertResponseSerializer(result).data)
-
-
-class WeeklyMetricsView(ApiView):
-    required_scope = READ
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Aggregate weekly pricing metrics",
-        description="With `quotes` omitted: this ISO week's stored decisions (J1MSKY_TIMEZONE).",
-        request=rq.PricingWeeklyMetricsRequestSerializer,
-        responses=s.PricingWeeklyMetricsResponseSerializer,
-    )
-    def post(self, request):
-        data = request_body(rq.PricingWeeklyMetricsRequestSerializer, request)
-        with engine_errors():
-            if "quotes" in data:
-                metrics = engine.weekly_metrics(data["quotes"])
-            else:
-                metrics = decision_week_metrics(owner=request.user)
-        return Response(
-            s.PricingWeeklyMetricsResponseSerializer(
-                {"success": True, "weekly_metrics": metrics}
-            ).data
-        )
-
-
-class WeeklyComparisonView(ApiView):
-    required_scope = READ
-    KEYS = ("total_quotes", "approval_rate", "avg_margin_pct", "exceptions_created")
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Compare two weeks of pricing metrics",
-        description="With every field omitted: this ISO week's stored decisions against last "
-        "week's; otherwise an omitted field is 0. A change from 0 is `null` (`new`).",
-        request=rq.PricingWeeklyComparisonRequestSerializer,
-        responses=s.PricingWeeklyComparisonResponseSerializer,
-    )
-    def post(self, request):
-        data = request_body(rq.PricingWeeklyComparisonRequestSerializer, request)
-        names = tuple(f"{week}_{key}" for week in ("current", "prev") for key in self.KEYS)
-        with engine_errors():
-            if not given_fields(data, names):
-                result = decision_week_comparison(owner=request.user)
-            else:
-                values = counts_or_zero(data, names)
-                result = engine.weekly_comparison(
-                    {key: values[f"current_{key}"] for key in self.KEYS},
-                    {key: values[f"prev_{key}"] for key in self.KEYS},
-                )
-        return Response(
-            s.PricingWeeklyComparisonResponseSerializer({"success": True, **result}).data
-        )
-
-
-class ExperimentSummaryView(ApiView):
-    required_scope = READ
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Summarize a pricing experiment",
-        request=rq.PricingExperimentSummaryRequestSerializer,
-        responses=s.PricingExperimentSummaryResponseSerializer,
-    )
-    def post(self, request):
-        data = request_body(rq.PricingExperimentSummaryRequestSerializer, request)
-        with engine_errors():
-            result = engine.experiment_summary(data["quotes"])
-        return Response(
-            s.PricingExperimentSummaryResponseSerializer({"success": True, **result}).data
-        )
-
-
-class ExceptionAlertView(ApiView):
-    required_scope = READ
-    FIELDS = ("open_exceptions", "oldest_days", "at_risk_count")
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Exception-aging risk and alert",
-        description="With every field omitted: your stored open exceptions; otherwise an omitted "
-        "field is 0.",
-        request=rq.PricingExceptionAlertRequestSerializer,
-        responses=s.PricingExceptionAlertResponseSerializer,
-    )
-    def post(self, request):
-        data = request_body(rq.PricingExceptionAlertRequestSerializer, request)
-        if given_fields(data, self.FIELDS):
-            values = counts_or_zero(data, self.FIELDS)
-        else:
-            values = dict(zip(self.FIELDS, exception_open_counts(owner=request.user), strict=True))
-        with engine_errors():
-            result = {
-                "success": True,
-                "exception_aging": engine.exception_aging(**values),
-                "exception_alert": engine.exception_alert(**values),
-            }
-        return Response(s.PricingExceptionAlertResponseSerializer(result).data)
+        quote_request = request_input(rq.PricingBatchQuotesRequestSerializer, request)
+        result = selectors.batch_quotes(quote_request)
+        return Response(s.PricingBatchQuotesResponseSerializer(result).data)
 
 
 class ScenarioView(ApiView):
@@ -268,16 +103,93 @@ class ScenarioView(ApiView):
         responses=s.PricingScenarioResponseSerializer,
     )
     def post(self, request):
-        data = request_body(rq.PricingScenarioRequestSerializer, request)
-        evaluation = scenario_evaluate(
-            owner=request.user,
-            scenarios=data["scenarios"],
-            delivery_type=data.get("delivery_type"),
-        )
-        result = {
-            "success": True,
-            "evaluation_id": evaluation.evaluation_id,
-            **evaluation.summary(),
-            "results": evaluation.results,
-        }
-        return Response(s.PricingScenarioResponseSerializer(result).data)
+        scenario_request = request_input(rq.PricingScenarioRequestSerializer, request)
+        evaluation = scenario_evaluate(owner=request.user, request=scenario_request)
+        return Response(s.PricingScenarioResponseSerializer(evaluation).data)
+
+
+# --- rollups ----------------------------------------------------------------------------------
+
+
+class PortfolioAlertView(ApiView):
+    required_scope = READ
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Portfolio compliance rollup and alert",
+        description="With every field omitted, the latest stored scenario evaluation is used; "
+        "otherwise an omitted field is 0.",
+        request=rq.PricingPortfolioAlertRequestSerializer,
+        responses=s.PricingPortfolioAlertResponseSerializer,
+    )
+    def post(self, request):
+        counts = request_input(rq.PricingPortfolioAlertRequestSerializer, request)
+        result = selectors.portfolio_rollup(owner=request.user, counts=counts)
+        return Response(s.PricingPortfolioAlertResponseSerializer(result).data)
+
+
+class WeeklyMetricsView(ApiView):
+    required_scope = READ
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Aggregate weekly pricing metrics",
+        description="With `quotes` omitted: this ISO week's stored decisions (J1MSKY_TIMEZONE).",
+        request=rq.PricingWeeklyMetricsRequestSerializer,
+        responses=s.PricingWeeklyMetricsResponseSerializer,
+    )
+    def post(self, request):
+        outcomes = request_input(rq.PricingWeeklyMetricsRequestSerializer, request)
+        metrics = selectors.weekly_metrics_rollup(owner=request.user, outcomes=outcomes)
+        body = {"weekly_metrics": metrics}
+        return Response(s.PricingWeeklyMetricsResponseSerializer(body).data)
+
+
+class WeeklyComparisonView(ApiView):
+    required_scope = READ
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Compare two weeks of pricing metrics",
+        description="With every field omitted: this ISO week's stored decisions against last "
+        "week's; otherwise an omitted field is 0. A change from 0 is `null` (`new`).",
+        request=rq.PricingWeeklyComparisonRequestSerializer,
+        responses=s.PricingWeeklyComparisonResponseSerializer,
+    )
+    def post(self, request):
+        weeks = request_input(rq.PricingWeeklyComparisonRequestSerializer, request)
+        result = selectors.weekly_comparison_rollup(owner=request.user, weeks=weeks)
+        body = result
+        return Response(s.PricingWeeklyComparisonResponseSerializer(body).data)
+
+
+class ExperimentSummaryView(ApiView):
+    required_scope = READ
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Summarize a pricing experiment",
+        request=rq.PricingExperimentSummaryRequestSerializer,
+        responses=s.PricingExperimentSummaryResponseSerializer,
+    )
+    def post(self, request):
+        outcomes = request_input(rq.PricingExperimentSummaryRequestSerializer, request)
+        result = engine.experiment_summary(outcomes)
+        return Response(s.PricingExperimentSummaryResponseSerializer(result).data)
+
+
+class ExceptionAlertView(ApiView):
+    required_scope = READ
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Exception-aging risk and alert",
+        description="With every field omitted: your stored open exceptions; otherwise an omitted "
+        "field is 0.",
+        request=rq.PricingExceptionAlertRequestSerializer,
+        responses=s.PricingExceptionAlertResponseSerializer,
+    )
+    def post(self, request):
+        counts = request_input(rq.PricingExceptionAlertRequestSerializer, request)
+        result = selectors.exception_rollup(owner=request.user, counts=counts)
+        return Response(s.PricingExceptionAlertResponseSerializer(result).data)

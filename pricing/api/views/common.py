@@ -1,14 +1,14 @@
-"""What the pricing views share: scopes, path parameters and body helpers."""
+"""What the pricing views share: scopes, path parameters and reading a request body."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
 
-from j1msky.errors import InvalidInput
-from pricing import engine
-from pricing.selectors import pricing_policy_current
+from pricing.api.serializers.requests import RequestSerializer, error_paths
+from pricing.errors import engine_errors
 
 READ = "billing:read"
 WRITE = "billing:write"
@@ -25,33 +25,12 @@ REPORT_DATE = OpenApiParameter(
     "date", str, OpenApiParameter.PATH, description="Budget day, YYYY-MM-DD (J1MSKY_TIMEZONE)."
 )
 
-QUOTE_FIELDS = (
-    "model",
-    "estimated_input",
-    "estimated_output",
-    "estimated_tokens",
-    "complexity",
-    "segment",
-    "delivery_type",
-)
 
-
-def request_body(serializer_class, request) -> dict[str, Any]:
+def request_input(serializer_class: type[RequestSerializer], request) -> Any:
+    """The body checked by `serializer_class`, as its `input()`. Bad values are a 400
+    `validation_error` whose `details` name each by path (`scenarios[2].model`)."""
     serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def given_fields(data: dict[str, Any], names) -> dict[str, Any]:
-    """The named fields the body gave (blank and null are not given)."""
-    return {name: data[name] for name in names if data.get(name) is not None}
-
-
-def required_model(data: dict[str, Any]) -> Any:
-    if data.get("model") is None:
-        raise InvalidInput("model is required", details={"model": ["model is required"]})
-    return data["model"]
-
-
-def policy_in_force() -> engine.Policy:
-    return pricing_policy_current().to_engine()
+    if not serializer.is_valid():
+        raise ValidationError(error_paths(serializer.errors))
+    with engine_errors():
+        return serializer.input()

@@ -13,20 +13,18 @@ from rest_framework.response import Response
 
 from j1msky.api.views import ApiView, ListViewSet, ReadOnlyViewSet
 from j1msky.errors import InvalidInput
+from pricing.api.serializers import policy as policy_rq
 from pricing.api.serializers import requests as rq
 from pricing.api.serializers import responses as s
 from pricing.api.views.common import (
     DECISION_ID,
     EXCEPTION_ID,
-    QUOTE_FIELDS,
     QUOTE_ID,
     READ,
     REPORT_DATE,
     TAGS,
     WRITE,
-    given_fields,
-    request_body,
-    required_model,
+    request_input,
 )
 from pricing.filtersets import (
     DecisionFilterSet,
@@ -93,20 +91,10 @@ class DecisionView(ApiView):
         responses={201: s.PricingDecisionResponseSerializer},
     )
     def post(self, request):
-        data = request_body(rq.PricingDecisionRequestSerializer, request)
-        quote_id = (data.get("quote_id") or "").strip()
-        fields = given_fields(data, QUOTE_FIELDS)
-        if quote_id:
-            quote = quote_get(owner=request.user, quote_id=quote_id)
-            decision = decision_create(
-                owner=request.user, approver=data.get("approver"), quote=quote, **fields
-            )
-        else:
-            decision = decision_create(
-                owner=request.user,
-                approver=data.get("approver"),
-                **{**fields, "model": required_model(data)},
-            )
+        data = request_input(rq.PricingDecisionRequestSerializer, request)
+        decision = decision_create(
+            owner=request.user, request=data.quote, quote_id=data.quote_id, approver=data.approver
+        )
         return Response(
             s.PricingDecisionResponseSerializer(decision).data, status=status.HTTP_201_CREATED
         )
@@ -143,13 +131,6 @@ class DecisionViewSet(ReadOnlyViewSet):
 class PolicyView(ApiView):
     required_scope = {"GET": READ, "PUT": WRITE}
     system_wide_methods = ("PUT",)
-    CHANGES = (
-        "complexity_markup",
-        "segment_adjustments",
-        "minimum_price",
-        "margin_thresholds",
-        "margin_bands",
-    )
 
     @extend_schema(
         tags=TAGS,
@@ -158,7 +139,7 @@ class PolicyView(ApiView):
     )
     def get(self, request):
         policy = pricing_policy_current()
-        return Response(s.PricingPolicyResponseSerializer({"success": True, "policy": policy}).data)
+        return Response(s.PricingPolicyResponseSerializer({"policy": policy}).data)
 
     @extend_schema(
         tags=TAGS,
@@ -166,19 +147,19 @@ class PolicyView(ApiView):
         description="Changes the tables and fields the body names; the rest keep their values. "
         "A change creates a new version, is audited (`config.change`) and emits "
         "`pricing.policy_changed`; a body that changes nothing creates nothing (`changed: false`).",
-        request=rq.PricingPolicyUpdateRequestSerializer,
+        request=policy_rq.PricingPolicyUpdateRequestSerializer,
         responses=s.PricingPolicyUpdateResponseSerializer,
     )
     def put(self, request):
-        data = request_body(rq.PricingPolicyUpdateRequestSerializer, request)
+        update = request_input(policy_rq.PricingPolicyUpdateRequestSerializer, request)
         policy, changed = pricing_policy_update(
             actor=request.user,
             actor_key=request.auth,
-            changes=given_fields(data, self.CHANGES),
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
+            changes=update.changes,
+            note=update.note,
+            expected_version=update.version,
         )
-        body = {"success": True, "changed": changed, "policy": policy}
+        body = {"changed": changed, "policy": policy}
         return Response(s.PricingPolicyUpdateResponseSerializer(body).data)
 
 
@@ -217,12 +198,12 @@ class PricingExceptionViewSet(ListViewSet):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
     def create(self, request):
-        data = request_body(rq.PricingExceptionCreateRequestSerializer, request)
+        data = request_input(rq.PricingExceptionCreateRequestSerializer, request)
         decision = decision_get(owner=request.user, decision_id=data["decision_id"])
         exception = exception_create(
             decision=decision, approver=data.get("approver"), reason=data.get("reason", "")
         )
-        body = {"success": True, "exception": exception}
+        body = {"exception": exception}
         return Response(
             s.PricingExceptionResponseSerializer(body, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -231,7 +212,7 @@ class PricingExceptionViewSet(ListViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def close(self, request, exception_id: str):
         found = exception_get(owner=request.user, exception_id=exception_id)
-        data = request_body(rq.PricingExceptionCloseRequestSerializer, request)
+        data = request_input(rq.PricingExceptionCloseRequestSerializer, request)
         now = timezone.now()
         exception = exception_close(
             exception=found,
@@ -239,7 +220,7 @@ class PricingExceptionViewSet(ListViewSet):
             resolution=data.get("resolution", ""),
             now=now,
         )
-        body = {"success": True, "exception": exception}
+        body = {"exception": exception}
         return Response(s.PricingExceptionResponseSerializer(body, context={"now": now}).data)
 
 
