@@ -5,48 +5,26 @@ client (`j1msky.sdk`, httpx and the standard library), and `j1msky.celery_app` l
 app on first use. Every server process loads the Celery app from `J1mskyConfig.ready()`.
 """
 
-_SDK_NAMES = frozenset(
-    {
-        "APIConnectionError",
-        "APIError",
-        "APITimeoutError",
-        "Agency",
-        "Agent",
-        "AgentFailedError",
-        "AgentResult",
-        "AuthenticationError",
-        "BudgetExceededError",
-        "ConfigurationError",
-        "ConflictError",
-        "J1mskyError",
-        "NotFoundError",
-        "PermissionDeniedError",
-        "RateLimitError",
-        "Record",
-        "ServerError",
-        "ServiceUnavailableError",
-        "ValidationError",
-        "WaitTimeoutError",
-    }
-)
+import importlib
 
-# The client's names only: `from j1msky import *` must work where only the client is installed.
-__all__ = tuple(sorted(_SDK_NAMES))
+
+def _sdk():
+    return importlib.import_module(f"{__name__}.sdk")
 
 
 def __getattr__(name: str):
     # PEP 562: resolved on first access, so importing the package loads neither Celery nor
-    # Django, and `celery -A j1msky` still finds the app (through `j1msky.celery`).
+    # Django, and `celery -A j1msky` still finds the app (through `j1msky.celery`). The client's
+    # names are the SDK's own `__all__` (also what `from j1msky import *` takes).
     if name == "celery_app":
-        from .celery import app
-
-        return app
-    if name in _SDK_NAMES:
-        from . import sdk
-
+        return importlib.import_module(f"{__name__}.celery").app
+    if name == "__all__":
+        return tuple(_sdk().__all__)
+    sdk = _sdk()
+    if name in sdk.__all__:
         return getattr(sdk, name)
-    raise AttributeError(f"module 'j1msky' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), "celery_app", *_SDK_NAMES})
+    return sorted({*globals(), "celery_app", *_sdk().__all__})

@@ -71,3 +71,19 @@ def run_waiting():
     from agents.tasks import run_next_agent
 
     return run_next_agent
+
+
+def pytest_collection_modifyitems(items):
+    """A transactional test flushes the database when it ends, and Django's post-migrate signal
+    then re-creates the content types; a later test that restores the serialized database would
+    meet them twice. So every transactional test restores it (`serialized_rollback=True`)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
+            )

@@ -12,13 +12,12 @@ Lock order, to keep PostgreSQL free of deadlocks: reservation → provider windo
 id) → budget day → key budget day.
 """
 
-from billing.services.admission import admission_reserve
+from billing.services.admission import admission_reserve, budget_reserve
 from billing.services.budget import budget_set
 from billing.services.ledger import ledger_record
 from billing.services.reservations import (
     DEFAULT_LEASE_SECONDS,
     budget_release,
-    budget_reserve,
     budget_settle,
     reservation_reap,
     reservation_renew,

@@ -14,7 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Reservation
-from billing.services.reservations import _budget_take, _reservation_open
+from billing.services.reservations import (
+    DEFAULT_LEASE_SECONDS,
+    _budget_take,
+    _reservation_open,
+)
 from billing.services.windows import WindowSlots, _window_take
 from security.models import ApiKey
 
@@ -52,3 +56,26 @@ def admission_reserve(
         _window_take(slots=slots, now=now)
     _budget_take(reservation=reservation, api_key=api_key, now=now)
     return reservation
+
+
+def budget_reserve(
+    *,
+    amount: Decimal,
+    owner=None,
+    api_key: ApiKey | None = None,
+    holder: str = "",
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    now: datetime | None = None,
+) -> Reservation:
+    """Reserve `amount` (rounded up to 4 dp) against today's budget, and the key's if it has one,
+    with no provider call planned. Raises BudgetExceeded (402) when it does not fit; then
+    nothing was reserved anywhere."""
+    return admission_reserve(
+        owner=owner,
+        api_key=api_key,
+        amount=amount,
+        windows=(),
+        holder=holder,
+        lease_seconds=lease_seconds,
+        now=now,
+    )

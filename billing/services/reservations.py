@@ -107,34 +107,6 @@ def _budget_take(*, reservation: Reservation, api_key: ApiKey | None, now: datet
         raise _budget_refusal(row=refused, api_key=api_key, requested=reservation.amount, now=now)
 
 
-@transaction.atomic
-def budget_reserve(
-    *,
-    amount: Decimal,
-    owner=None,
-    api_key: ApiKey | None = None,
-    holder: str = "",
-    lease_seconds: int = DEFAULT_LEASE_SECONDS,
-    now: datetime | None = None,
-) -> Reservation:
-    """Reserve `amount` (rounded up to 4 dp) against today's budget, and the key's if it has one.
-
-    Raises BudgetExceeded (402) when it does not fit; then nothing was reserved anywhere.
-    """
-    now = now or timezone.now()
-    reservation = _reservation_open(
-        amount=amount,
-        owner=owner,
-        api_key=api_key,
-        holder=holder,
-        lease_seconds=lease_seconds,
-        provider_slots={},
-        now=now,
-    )
-    _budget_take(reservation=reservation, api_key=api_key, now=now)
-    return reservation
-
-
 # --- how a reservation ends -----------------------------------------------------------------
 
 

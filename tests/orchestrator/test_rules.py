@@ -43,9 +43,12 @@ def test_rules_import_only_the_standard_library():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                if node.module != "j1msky.money":  # pure money math, standard library only
-                    imported.add(node.module.split(".")[0])
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and node.module != "j1msky.money"  # pure money math, standard library only
+            ):
+                imported.add(node.module.split(".")[0])
         assert imported <= allowed, (path.name, imported - allowed)
 
 

@@ -107,10 +107,12 @@ def test_engine_imports_only_the_standard_library():
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                # The one money module is pure too (its own test below holds it so).
-                if node.module != "j1msky.money":
-                    imported.add(node.module.split(".")[0])
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and node.module != "j1msky.money"  # pure too: its own test below holds it so
+            ):
+                imported.add(node.module.split(".")[0])
     assert imported <= allowed
 
 

@@ -248,7 +248,7 @@ def _run_threads(count, target):
     return results
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_policy_changes_get_distinct_versions(make_user, seeded):
     actor = make_user()
     results = _run_threads(
@@ -264,7 +264,7 @@ def test_concurrent_policy_changes_get_distinct_versions(make_user, seeded):
     assert Event.objects.filter(type="pricing.policy_changed").count() == 6
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_exception_approvals_create_one(make_user, seeded):
     decision = services.decision_create(owner=make_user(), request=quote_request(**ESCALATE))
     results = _run_threads(6, lambda i: services.exception_create(decision=decision).pk)

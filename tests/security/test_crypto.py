@@ -231,7 +231,7 @@ def test_the_field_encrypts_on_save_and_decrypts_on_load(env_key):
     assert field.deconstruct()[1] == "security.crypto.EncryptedTextField"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_field_round_trips_through_a_real_table(env_key):
     with isolate_apps("security"):
 
