@@ -3,6 +3,8 @@
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 VENV ?= .venv
+# Test processes (pytest-xdist); CI machines have 2 cores.
+PYTEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install run test lint schema bench browser
@@ -31,7 +33,7 @@ test: $(STAMP) browser
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
