@@ -44,7 +44,22 @@ class BudgetSetting(models.Model):
         return from_micros(self.daily_budget_micros)
 
 
-class BudgetDay(models.Model):
+class _DayAmounts:
+    """Spend and reservations of a budget day, as Decimals (the columns are micro-dollars)."""
+
+    spent_micros: int
+    reserved_micros: int
+
+    @property
+    def spent(self) -> Decimal:
+        return from_micros(self.spent_micros)
+
+    @property
+    def reserved(self) -> Decimal:
+        return from_micros(self.reserved_micros)
+
+
+class BudgetDay(_DayAmounts, models.Model):
     """One budget day in J1MSKY_TIMEZONE: settled spend and open reservations against a limit.
 
     `limit_micros` is the daily budget last applied to the day (by an admission or a budget
@@ -71,16 +86,8 @@ class BudgetDay(models.Model):
     def limit(self) -> Decimal:
         return from_micros(self.limit_micros)
 
-    @property
-    def spent(self) -> Decimal:
-        return from_micros(self.spent_micros)
 
-    @property
-    def reserved(self) -> Decimal:
-        return from_micros(self.reserved_micros)
-
-
-class KeyBudgetDay(models.Model):
+class KeyBudgetDay(_DayAmounts, models.Model):
     """An API key's budget day: the same counters, against the key's optional daily budget.
 
     Kept for every key that spends, so a budget set on a key mid-day counts the whole day.
@@ -108,14 +115,6 @@ class KeyBudgetDay(models.Model):
     @property
     def limit(self) -> Decimal | None:
         return None if self.limit_micros is None else from_micros(self.limit_micros)
-
-    @property
-    def spent(self) -> Decimal:
-        return from_micros(self.spent_micros)
-
-    @property
-    def reserved(self) -> Decimal:
-        return from_micros(self.reserved_micros)
 
 
 class Reservation(models.Model):

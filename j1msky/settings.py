@@ -296,7 +296,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "j1msky.api.pagination.ListPagination",
     "DEFAULT_FILTER_BACKENDS": ["j1msky.api.filtering.ListFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "j1msky.api.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "j1msky.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,

@@ -61,32 +61,37 @@ def spawned_body(agent: Agent) -> dict:
     return serializer(agent).data
 
 
-class SpawnView(ApiView):
+class _SpawnOne(ApiView):
+    """Admit one agent from the body (`request_serializer`), answer 201 (`response_serializer`)."""
+
     required_scope = "agents:write"
     rate_class = "spawn"
 
-    @extend_schema(
+    def post(self, request):
+        params = self.request_serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        agent = agent_spawn(caller=_caller(request), request=SpawnRequest(**params.validated_data))
+        return Response(self.response_serializer(agent).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    post=extend_schema(
         summary="Spawn an agent", request=SpawnSerializer, responses={201: SpawnedSerializer}
     )
-    def post(self, request):
-        params = SpawnSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        agent = agent_spawn(caller=_caller(request), request=SpawnRequest(**params.validated_data))
-        return Response(SpawnedSerializer(agent).data, status=status.HTTP_201_CREATED)
+)
+class SpawnView(_SpawnOne):
+    request_serializer = SpawnSerializer
+    response_serializer = SpawnedSerializer
 
 
-class SpawnTeamView(ApiView):
-    required_scope = "agents:write"
-    rate_class = "spawn"
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Spawn a team", request=SpawnTeamSerializer, responses={201: TeamSpawnedSerializer}
     )
-    def post(self, request):
-        params = SpawnTeamSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        agent = agent_spawn(caller=_caller(request), request=SpawnRequest(**params.validated_data))
-        return Response(TeamSpawnedSerializer(agent).data, status=status.HTTP_201_CREATED)
+)
+class SpawnTeamView(_SpawnOne):
+    request_serializer = SpawnTeamSerializer
+    response_serializer = TeamSpawnedSerializer
 
 
 class SpawnBatchView(ApiView):
