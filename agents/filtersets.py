@@ -1,4 +1,4 @@
-from agents.models import Agent
+from agents.models import Agent, ModelAlias, Team
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 
 
@@ -28,3 +28,24 @@ class AgentFilterSet(ListFilterSet):
             "status": "status",
             "priority": "priority_rank",
         }
+
+
+class ModelAliasFilterSet(ListFilterSet):
+    default_sort = "position"
+
+    class Meta:
+        model = ModelAlias
+        fields: list = []
+        ops = {"provider": ["eq", "in"], "enabled": ["eq"], "alias": ["eq", "in"]}
+        field_map = {"provider": "provider_id"}
+        sort_fields = {"position": "position", "alias": "alias"}
+
+
+class TeamFilterSet(ListFilterSet):
+    default_sort = "id"
+
+    class Meta:
+        model = Team
+        fields: list = []
+        ops = {"enabled": ["eq"], "id": ["eq", "in"]}
+        sort_fields = {"id": "id"}

@@ -8,11 +8,13 @@ budget × 100 (0 when budget ≤ 0). Amounts are rounded here, at the edge: 4 dp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Min, QuerySet, Sum
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ from billing.models import (
     LedgerEntry,
     ProviderWindow,
 )
+from j1msky.errors import InsufficientPrivileges, NotFound
 from j1msky.money import from_micros, round_cost, utilization_pct
 from security.models import ApiKey
 
@@ -49,6 +52,7 @@ class BudgetStatus:
     budget_remaining: Decimal
     budget_utilization_pct: Decimal
     resets_at: datetime
+    simulated_spend: Decimal = Decimal("0.0000")  # the part of today_spend that was simulated
 
 
 def _status(
@@ -74,9 +78,13 @@ def budget_status(*, now: datetime | None = None) -> BudgetStatus:
     day = budget_day(now)
     row = BudgetDay.objects.filter(day=day).values_list("spent_micros", "reserved_micros").first()
     spent, reserved = row or (0, 0)
-    return _status(
+    status = _status(
         day=day, limit=budget_daily_limit(), spent_micros=spent, reserved_micros=reserved, now=now
     )
+    simulated = LedgerEntry.objects.filter(day=day, simulated=True).aggregate(
+        total=Sum("cost_micros")
+    )["total"]
+    return replace(status, simulated_spend=round_cost(from_micros(simulated or 0)))
 
 
 def key_budget_status(*, api_key: ApiKey, now: datetime | None = None) -> BudgetStatus | None:
@@ -251,13 +259,30 @@ def _from_units(units: int) -> Decimal:
 class UsageReport:
     start: date
     end: date
+    owner: Any  # the owner whose spend it is; None for every owner's
     total_cost: Decimal
     by_model: dict[str, Decimal]
     by_day: dict[str, Decimal]
+    simulated_cost: Decimal  # the part of total_cost from calls to the simulated backend
 
     @property
     def period(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def usage_owner(*, user, username: str | None):
+    """Whose spend `user`'s key may read (semantics §3): its own owner's; a staff owner's key,
+    every owner's (None) or the named one's."""
+    if not user.is_staff:
+        if username is not None and username != user.get_username():
+            raise InsufficientPrivileges("Only a staff owner's key may read another owner's usage")
+        return user
+    if username is None:
+        return None
+    owner = get_user_model().objects.filter(username=username).first()
+    if owner is None:
+        raise NotFound(f"Owner {username} not found", code="owner_not_found")
+    return owner
 
 
 def usage_default_period(*, now: datetime | None = None) -> tuple[date, date]:
@@ -286,4 +311,13 @@ def usage_report(*, start: date, end: date, owner=None) -> UsageReport:
     }
     by_day = {day.isoformat(): _from_units(units) for day, units in sorted(by_day_units.items())}
     total = _from_units(sum(by_model_units.values()))
-    return UsageReport(start=start, end=end, total_cost=total, by_model=by_model, by_day=by_day)
+    simulated = entries.filter(simulated=True).aggregate(total=cost)["total"] or 0
+    return UsageReport(
+        start=start,
+        end=end,
+        owner=owner,
+        total_cost=total,
+        by_model=by_model,
+        by_day=by_day,
+        simulated_cost=_from_units(simulated),
+    )

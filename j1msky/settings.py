@@ -1,7 +1,7 @@
 """J1MSKY settings, read from the environment (every variable is listed in `.env.example`).
 
-With nothing set, J1MSKY runs on the embedded default: SQLite (WAL) for the database and the
-cache, and Celery on kombu's `filesystem://` transport, all under `J1MSKY_DATA_DIR`. With
+With nothing set, J1MSKY runs on the embedded default: SQLite (WAL) for the database, files for
+the cache, and Celery on kombu's `filesystem://` transport, all under `J1MSKY_DATA_DIR`. With
 `DATABASE_URL` and `REDIS_URL` it scales out on PostgreSQL and Redis.
 """
 
@@ -178,7 +178,7 @@ if REDIS_URL:
 else:
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # a host named, so kombu warns of none
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -189,10 +189,12 @@ else:
         # this long (see docs/operations.md for the trade-off with idle CPU on a small board).
         "polling_interval": env.float("J1MSKY_BROKER_POLL_SECONDS", default=0.1),
     }
+    # Files, not a table: `migrate` alone leaves a working cache, shared by every process of
+    # the one machine the embedded default runs on.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "j1msky_cache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
         }
     }
 
