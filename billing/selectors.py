@@ -24,6 +24,7 @@ from billing.models import (
     BudgetSetting,
     KeyBudgetDay,
     LedgerEntry,
+    LedgerModelDay,
     ProviderWindow,
 )
 from j1msky.errors import InsufficientPrivileges, NotFound
@@ -245,6 +246,71 @@ def ledger_model_summary(
         for row in rows
     ]
     return sorted(usage, key=lambda u: (-u.calls, u.first_at, u.model))
+
+
+# --- the (day, model) rollup: the ledger's totals without a scan of it ---------------------------
+
+
+def ledger_day_models(*, day: date) -> list[ModelUsage]:
+    """`ledger_model_summary(day=day)` from the rollup: one row per model, most calls first."""
+    rows = LedgerModelDay.objects.filter(day=day).values_list(
+        "model", "calls", "input_tokens", "output_tokens", "cost_micros", "first_at"
+    )
+    usage = [
+        ModelUsage(
+            model=model,
+            calls=calls,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost=round_cost(from_micros(cost_micros)),
+            first_at=first_at,
+        )
+        for model, calls, input_tokens, output_tokens, cost_micros, first_at in rows
+    ]
+    return sorted(usage, key=lambda u: (-u.calls, u.first_at, u.model))
+
+
+def ledger_daily_spend(*, start: date, end: date) -> dict[date, Decimal]:
+    """Spend per budget day between two days (inclusive), days with spend only, exact."""
+    rows = (
+        LedgerModelDay.objects.filter(day__gte=start, day__lte=end)
+        .order_by("day")
+        .values("day")
+        .annotate(micros=Sum("cost_micros"))
+        .values_list("day", "micros")
+    )
+    return {day: from_micros(micros) for day, micros in rows}
+
+
+def ledger_first_day() -> date | None:
+    """The first budget day with any ledger row, None when the ledger is empty."""
+    return LedgerModelDay.objects.order_by("day").values_list("day", flat=True).first()
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+def ledger_model_totals(*, day: date | None = None) -> list[ModelTotals]:
+    """Every call ever recorded (or one budget day's), per model, by model name."""
+    rows = LedgerModelDay.objects.all() if day is None else LedgerModelDay.objects.filter(day=day)
+    totals = (
+        rows.order_by("model")
+        .values("model")
+        .annotate(
+            n=Sum("calls"), i=Sum("input_tokens"), o=Sum("output_tokens"), c=Sum("cost_micros")
+        )
+        .values_list("model", "n", "i", "o", "c")
+    )
+    return [
+        ModelTotals(model=m, calls=n, input_tokens=i, output_tokens=o, cost=from_micros(c))
+        for m, n, i, o, c in totals
+    ]
 
 
 # A row's cost in whole ten-thousandths of a dollar (4 dp), half-up; costs are never negative.

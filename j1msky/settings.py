@@ -97,9 +97,11 @@ INSTALLED_APPS = [
     "billing",
     "agents",
     "pricing",
+    "orchestrator",
 ]
 
 MIDDLEWARE = [
+    "orchestrator.middleware.RequestCountMiddleware",  # outermost: counts every answer
     "j1msky.api.middleware.RequestIdMiddleware",
     "j1msky.api.middleware.NulGuardMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
@@ -244,6 +246,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "pricing.tasks.pricing_exception_aging_daily",
         "schedule": crontab(minute=6),
     },
+    "orchestrator-budget-alerts": {  # budget events once a day each; level rises logged
+        "task": "orchestrator.tasks.budget_alert_check",
+        "schedule": 60.0,
+    },
 }
 # Seconds without a heartbeat after which a worker counts as gone.
 J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", default=10)
@@ -364,6 +370,10 @@ J1MSKY_SIMULATED_TOKEN_DELAY = env.float("J1MSKY_SIMULATED_TOKEN_DELAY", default
 J1MSKY_MAX_WAITING_AGENTS_PER_KEY = env.int("J1MSKY_MAX_WAITING_AGENTS_PER_KEY", default=500)
 # Lease on a running agent's budget reservation; renewed while it runs, reaped when it lapses.
 J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", default=120)
+
+# --- Metrics: a scrape token besides admin keys; seconds between request-count writes ----------
+J1MSKY_METRICS_TOKEN = env("J1MSKY_METRICS_TOKEN", default="")
+J1MSKY_METRICS_FLUSH_SECONDS = env.float("J1MSKY_METRICS_FLUSH_SECONDS", default=5.0)
 
 # --- Logging ------------------------------------------------------------------------------------
 

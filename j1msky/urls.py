@@ -24,6 +24,7 @@ api_patterns = [
     path("", include("agents.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("pricing.api.urls")),
+    path("", include("orchestrator.api.urls")),
 ]
 
 urlpatterns = [

@@ -70,6 +70,7 @@ def ledger_record(
     open reservation the cost is charged when the reservation settles or is released; otherwise
     (no reservation, or one that already closed) it is charged to spent now. Either way every
     recorded call is counted exactly once, on the reservation's budget day or else today's.
+    The (day, model) rollup (`LedgerModelDay`) takes the call in the same transaction.
     """
     now = now or timezone.now()
     micros = to_micros(
@@ -81,6 +82,14 @@ def ledger_record(
         )
     )
     day = _charge(micros, reservation=reservation, api_key=api_key, now=now)
+    counters.ledger_rollup_add(
+        day=day,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        micros=micros,
+        at=now,
+    )
     return LedgerEntry.objects.create(
         created_at=now,
         day=day,

@@ -1,4 +1,4 @@
-"""Fixtures for the agents tests: the fake provider server."""
+"""Fixtures for the agents tests (`fake_provider`, `live_providers`: tests/conftest.py)."""
 
 from __future__ import annotations
 
