@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "billing",
     "agents",
     "pricing",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -387,3 +388,13 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Webhooks (semantics §11; each variable in .env.example and docs/operations.md) -------------
+J1MSKY_WEBHOOK_ALLOW_HTTP = env.bool("J1MSKY_WEBHOOK_ALLOW_HTTP", default=False)
+J1MSKY_WEBHOOK_ALLOWED_NETWORKS = env.list("J1MSKY_WEBHOOK_ALLOWED_NETWORKS", default=[])
+J1MSKY_WEBHOOK_TIMEOUT_SECONDS = env.float("J1MSKY_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+J1MSKY_WEBHOOK_SENDERS = env.int("J1MSKY_WEBHOOK_SENDERS", default=4)
+J1MSKY_WEBHOOK_LOG_RETENTION_DAYS = env.int("J1MSKY_WEBHOOK_LOG_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["webhooks-deliver"] = {"task": "webhooks.tasks.deliver", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["webhooks-purge"] = {"task": "webhooks.tasks.purge", "schedule": 3600.0}
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # a webhook URL's query may hold a token
