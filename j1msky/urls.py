@@ -21,6 +21,7 @@ api_patterns = [
     path("", include("agents.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("pricing.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [
