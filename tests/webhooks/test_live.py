@@ -35,7 +35,10 @@ def test_the_client_and_a_worker_deliver_verify_replay_and_test(owner):
         wait_for(lambda: receiver.requests, timeout=30, message="agent.completed delivered")
         [request] = receiver.requests
         payload = Webhook(hook.secret).verify(request.body, request.headers)
-        assert (payload["event"], payload["data"]["agent_id"]) == ("agent.completed", agent.agent_id)
+        assert (payload["event"], payload["data"]["agent_id"]) == (
+            "agent.completed",
+            agent.agent_id,
+        )
 
         [delivery] = list(agency.webhooks.deliveries(hook.webhook_id))
         assert (delivery.status, delivery.message_id) == (

@@ -67,7 +67,9 @@ def outbox_dispatch(*, now: datetime | None = None, batch: int = BATCH) -> int:
     deliveries; returns how many it wrote (one that exists already is left as it is)."""
     now = now or timezone.now()
     cursor = _cursor_locked()
-    endpoints = list(WebhookEndpoint.objects.filter(status__in=LIVE_STATUSES))
+    endpoints = list(
+        WebhookEndpoint.objects.filter(status__in=LIVE_STATUSES).defer("secret", "previous_secret")
+    )
     if not endpoints:
         # Nobody to deliver to: skip to the end (an endpoint never gets events from before it).
         cursor.position = Event.objects.aggregate(last=Max("id"))["last"] or cursor.position
