@@ -47,3 +47,10 @@ J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", d
 # --- Metrics: a scrape token besides admin keys; seconds between request-count writes ----------
 J1MSKY_METRICS_TOKEN = env("J1MSKY_METRICS_TOKEN", default="")
 J1MSKY_METRICS_FLUSH_SECONDS = env.float("J1MSKY_METRICS_FLUSH_SECONDS", default=5.0)
+
+# --- Webhooks (semantics §11; each variable in .env.example and docs/operations.md) -------------
+J1MSKY_WEBHOOK_ALLOW_HTTP = env.bool("J1MSKY_WEBHOOK_ALLOW_HTTP", default=False)
+J1MSKY_WEBHOOK_ALLOWED_NETWORKS = env.list("J1MSKY_WEBHOOK_ALLOWED_NETWORKS", default=[])
+J1MSKY_WEBHOOK_TIMEOUT_SECONDS = env.float("J1MSKY_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+J1MSKY_WEBHOOK_SENDERS = env.int("J1MSKY_WEBHOOK_SENDERS", default=4)
+J1MSKY_WEBHOOK_LOG_RETENTION_DAYS = env.int("J1MSKY_WEBHOOK_LOG_RETENTION_DAYS", default=30)

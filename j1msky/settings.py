@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "agents",
     "pricing",
     "orchestrator",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "orchestrator.tasks.budget_alert_check",
         "schedule": 60.0,
     },
+    # Deliveries are woken by each event; this catches what a lost wake-up left behind.
+    "webhooks-deliver": {"task": "webhooks.tasks.deliver", "schedule": 60.0},
+    "webhooks-purge": {"task": "webhooks.tasks.purge", "schedule": 3600.0},
 }
 # Seconds without a heartbeat after which a worker counts as gone.
 J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", default=10)
@@ -360,5 +364,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # a webhook URL's query may hold a token
     },
 }

@@ -25,6 +25,7 @@ api_patterns = [
     path("", include("billing.api.urls")),
     path("", include("pricing.api.urls")),
     path("", include("orchestrator.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [
