@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from j1msky.models import Event
 from webhooks.errors import DeliveryNotFound, WebhookNotFound
@@ -86,3 +86,14 @@ def endpoint_receives(endpoint: WebhookEndpoint, *, event_type: str, owner_id, e
         and event_id > endpoint.events_after_id
         and (owner_id is None or owner_id == endpoint.owner_id or event_type in SYSTEM_WIDE_EVENTS)
     )
+
+
+def delivery_counts() -> list[tuple[str, str, int]]:
+    """`(kind, status, count)` of the deliveries in the log (delivered and failed ones until
+    they are purged), for the metrics."""
+    rows = (
+        Delivery.objects.values_list("endpoint__kind", "status")
+        .annotate(n=Count("pk"))
+        .order_by("endpoint__kind", "status")
+    )
+    return [(kind, status, n) for kind, status, n in rows]
