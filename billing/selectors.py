@@ -287,3 +287,31 @@ def usage_report(*, start: date, end: date, owner=None) -> UsageReport:
     by_day = {day.isoformat(): _from_units(units) for day, units in sorted(by_day_units.items())}
     total = _from_units(sum(by_model_units.values()))
     return UsageReport(start=start, end=end, total_cost=total, by_model=by_model, by_day=by_day)
+
+
+def ledger_key_spend_since(*, api_key_id: int, since: datetime) -> Decimal:
+    """A key's ledger spend from `since` on (4 dp)."""
+    micros = LedgerEntry.objects.filter(api_key_id=api_key_id, created_at__gte=since).aggregate(
+        total=Sum("cost_micros")
+    )["total"]
+    return from_micros(micros or 0)
+
+
+def ledger_export_list(owner) -> list[dict]:
+    """The owner's ledger rows (`GET /privacy/export`), costs in USD."""
+    rows = LedgerEntry.objects.filter(owner=owner).order_by("created_at", "pk")
+    return [
+        {
+            "created_at": row.created_at,
+            "day": row.day,
+            "agent_id": row.agent_id,
+            "step": row.step,
+            "model": row.model,
+            "provider": row.provider,
+            "input_tokens": row.input_tokens,
+            "output_tokens": row.output_tokens,
+            "cost": row.cost,
+            "simulated": row.simulated,
+        }
+        for row in rows.iterator()
+    ]

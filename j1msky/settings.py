@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "j1msky.api.middleware.NulGuardMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
     "security.middleware.IpGuardMiddleware",
+    "security.middleware.AuditRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -362,6 +363,11 @@ J1MSKY_SIMULATED_TOKEN_DELAY = env.float("J1MSKY_SIMULATED_TOKEN_DELAY", default
 J1MSKY_MAX_WAITING_AGENTS_PER_KEY = env.int("J1MSKY_MAX_WAITING_AGENTS_PER_KEY", default=500)
 # Lease on a running agent's budget reservation; renewed while it runs, reaped when it lapses.
 J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", default=120)
+
+# --- Security and privacy (semantics §12, §13): j1msky/settings_security.py ---------------------
+from j1msky.settings_security import *  # noqa: E402, F403
+
+CELERY_BEAT_SCHEDULE |= SECURITY_BEAT_SCHEDULE  # noqa: F405
 
 # --- Logging ------------------------------------------------------------------------------------
 

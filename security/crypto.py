@@ -109,6 +109,11 @@ def data_reencrypt(token: str, *, keyring: Keyring | None = None) -> str:
     return data_encrypt(data_decrypt(token, keyring=ring), keyring=ring)
 
 
+def looks_sealed(value: str) -> bool:
+    """Whether a stored value is in the sealed format (it may still fail to open)."""
+    return isinstance(value, str) and value.startswith(FORMAT + ":")
+
+
 def token_key_id(token: str) -> str:
     """The id of the key that sealed `token`."""
     return _token_parts(token)[0]

@@ -1,5 +1,8 @@
+import django_filters
+from django import forms
+
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
-from security.models import ApiKey
+from security.models import ApiKey, AuditLog, IpBlock
 
 
 class ApiKeyFilterSet(ListFilterSet):
@@ -16,3 +19,43 @@ class ApiKeyFilterSet(ListFilterSet):
             "last_used_at": ["gt", "gte", "lt", "lte"],
         }
         sort_fields = {"created_at": "created_at", "name": "name"}
+
+
+class IpAddressFilter(django_filters.CharFilter):
+    """An IP address, checked before it reaches a column PostgreSQL types as `inet`."""
+
+    field_class = forms.GenericIPAddressField
+
+
+class AuditLogFilterSet(ListFilterSet):
+    default_sort = "-timestamp"
+    after = DateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    before = DateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    ip_address = IpAddressFilter(field_name="ip_address")
+
+    class Meta:
+        model = AuditLog
+        fields: list = []
+        ops = {
+            "event": ["eq", "ne", "in", "starts_with"],
+            "severity": ["eq", "ne", "in"],
+            "api_key_id": ["eq", "in"],
+            "actor": ["eq", "starts_with"],
+            "resource_type": ["eq", "in"],
+            "resource_id": ["eq", "in"],
+            "request_id": ["eq"],
+            "timestamp": ["gt", "gte", "lt", "lte"],
+        }
+        sort_fields = {"timestamp": "timestamp"}
+
+
+class IpBlockFilterSet(ListFilterSet):
+    class Meta:
+        model = IpBlock
+        fields: list = []
+        ops = {
+            "network": ["eq", "starts_with"],
+            "created_at": ["gt", "gte", "lt", "lte"],
+            "expires_at": ["gt", "gte", "lt", "lte"],
+        }
+        sort_fields = {"created_at": "created_at"}

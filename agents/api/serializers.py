@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from agents.models import Agent
 from agents.selectors import team_step_models
-from agents.services import SpawnRequest
+from agents.services import PrivacyOptions, SpawnRequest
 from j1msky.api.errors import as_domain_error
 from j1msky.api.fields import Cost
 from j1msky.api.parsers import BadText, json_loads
@@ -54,6 +54,44 @@ class TaskField(serializers.CharField):
 PRIORITY_ERROR = {"invalid_choice": "Priority must be one of: low, normal, high"}
 
 
+class PrivacyOptionsSerializer(serializers.Serializer):
+    """A spawn's `privacy` (semantics §12.6)."""
+
+    detect_pii = serializers.BooleanField(
+        default=False, help_text="Report the kinds of PII found in the task and the result."
+    )
+    mask_pii_in_logs = serializers.BooleanField(
+        default=False, help_text="Mask PII in the agent's events, webhook payloads and audit rows."
+    )
+    encrypt_output = serializers.BooleanField(
+        required=False,
+        help_text="Content is sealed at rest whenever the server's J1MSKY_ENCRYPT_CONTENT is "
+        "on (the default); true while it is off is 400.",
+    )
+    retention_days = serializers.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Days the task and result are kept (default J1MSKY_RETENTION_DAYS, 30).",
+    )
+
+
+@extend_schema_field(PrivacyOptionsSerializer)
+class PrivacyField(JSONObjectField):
+    """`privacy`: an object (a JSON string in a form body) of `PrivacyOptionsSerializer`."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        options = PrivacyOptionsSerializer(data=data)
+        unknown = sorted(set(data) - set(options.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown privacy option: {unknown[0]}. Known: {', '.join(options.fields)}"
+            )
+        options.is_valid(raise_exception=True)
+        return PrivacyOptions(**options.validated_data)
+
+
 class SpawnCommon(serializers.Serializer):
     task = TaskField()
     priority = serializers.ChoiceField(
@@ -63,6 +101,7 @@ class SpawnCommon(serializers.Serializer):
     max_tokens = serializers.IntegerField(min_value=1, max_value=200_000, required=False)
     fallback = serializers.BooleanField(default=True)
     metadata = JSONObjectField(required=False)
+    privacy = PrivacyField(required=False)
 
 
 class SpawnSerializer(SpawnCommon):
@@ -218,6 +257,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
     usage = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    steps = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta:
         model = Agent
@@ -277,6 +317,14 @@ class ActiveAgentsSerializer(serializers.Serializer):
     total_cost_today = Cost()
 
 
+class CancelQuerySerializer(serializers.Serializer):
+    purge = serializers.BooleanField(
+        default=False,
+        help_text="Erase the agent's task and result now (cancelling it first if it has not "
+        "ended); its cost stays.",
+    )
+
+
 class CancelledSerializer(serializers.ModelSerializer):
     """`DELETE /agent/{id}`: cancelled at once (a waiting agent, with its refund), or cancelling
     (a running one; its worker ends it, and the refund shows on the agent once it has)."""
@@ -294,6 +342,17 @@ class CancelledSerializer(serializers.ModelSerializer):
 
     def get_message(self, agent) -> str:
         return "Agent cancelled" if agent.status == Agent.Status.CANCELLED else "Agent cancelling"
+
+
+class PurgedSerializer(CancelledSerializer):
+    """`DELETE /agent/{id}?purge=true`: the content erased; an agent that had not ended is
+    cancelled (`status` shows where that stands)."""
+
+    class Meta(CancelledSerializer.Meta):
+        fields = [*CancelledSerializer.Meta.fields, "content_erased_at"]
+
+    def get_message(self, agent) -> str:
+        return "Agent content erased"
 
 
 class RateLimitWindowSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from agents.messages import run_message_send_on_commit
 from agents.models import Agent, KeyConcurrency, ModelAlias
 from agents.selectors import model_alias_get, team_get
 from agents.services.planning import Plan, plan_costs
+from agents.services.privacy import privacy_fields
 from billing.errors import ProviderRateLimited
 from billing.models import Reservation
 from billing.services import WindowSlots, admission_reserve
@@ -40,6 +41,16 @@ BREAKER_RETRY_SECONDS = 30
 
 
 @dataclass(frozen=True)
+class PrivacyOptions:
+    """A spawn's `privacy` (semantics §12.6); `retention_days` None means the server's default."""
+
+    detect_pii: bool = False
+    mask_pii_in_logs: bool = False
+    encrypt_output: bool | None = None
+    retention_days: int | None = None
+
+
+@dataclass(frozen=True)
 class SpawnRequest:
     """One agent to admit, as the API validated it: a model, or a team."""
 
@@ -51,6 +62,7 @@ class SpawnRequest:
     max_tokens: int | None = None
     fallback: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+    privacy: PrivacyOptions = field(default_factory=PrivacyOptions)
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,10 @@ def _agent_record(
         if team
         else []
     )
+    for name, value in privacy_fields(
+        request.privacy, task=request.task, now=agent.created_at
+    ).items():
+        setattr(agent, name, value)
     agent.save(force_insert=True)
 
 

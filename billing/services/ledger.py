@@ -7,18 +7,23 @@ what was charged.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing import counters
 from billing.clock import budget_day
 from billing.models import LedgerEntry, Reservation
+from billing.selectors import ledger_key_spend_since
 from billing.services.reservations import charged_to_open_reservation
 from j1msky.money import round_cost, to_micros, token_cost
 from security.models import ApiKey
+from security.services import api_key_suspend
+
+SPIKE_WINDOW = timedelta(hours=1)
 
 
 def _charge(micros: int, *, reservation: Reservation | None, api_key: ApiKey | None, now) -> date:
@@ -81,7 +86,7 @@ def ledger_record(
         )
     )
     day = _charge(micros, reservation=reservation, api_key=api_key, now=now)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         created_at=now,
         day=day,
         agent_id=agent_id,
@@ -97,4 +102,35 @@ def ledger_record(
         output_rate=output_rate,
         cost_micros=micros,
         simulated=simulated,
+    )
+    if api_key is not None and micros:
+        cost_spike_check(api_key=api_key, now=now)
+    return entry
+
+
+def cost_spike_check(*, api_key: ApiKey, now: datetime) -> bool:
+    """Suspend a key whose spend over the trailing hour (since its reinstatement, if later)
+    exceeds `J1MSKY_COST_SPIKE_LIMIT` (semantics §12.7); True when this call suspended it.
+
+    Run with each ledger row, in its transaction: the key is suspended before the call's
+    recording commits, so no spawn after it is admitted and no waiting run of it starts."""
+    state = ApiKey.objects.filter(pk=api_key.pk).values("suspended_at", "reinstated_at").first()
+    if state is None or state["suspended_at"] is not None:
+        return False
+    since = now - SPIKE_WINDOW
+    if state["reinstated_at"] is not None and state["reinstated_at"] > since:
+        since = state["reinstated_at"]
+    spend = ledger_key_spend_since(api_key_id=api_key.pk, since=since)
+    limit = settings.J1MSKY_COST_SPIKE_LIMIT
+    if spend <= limit:
+        return False
+    return api_key_suspend(
+        key=api_key,
+        reason="cost_spike",
+        details={
+            "spend": spend,
+            "limit": limit,
+            "window_minutes": int(SPIKE_WINDOW.total_seconds() // 60),
+            "since": since,
+        },
     )

@@ -18,6 +18,7 @@ from j1msky.sdk import (
     PermissionDeniedError,
     ValidationError,
 )
+from tests.content import agents_with_task
 from tests.sdk.conftest import EXAMPLES
 from tests.sdk.faultproxy import fault_proxy
 
@@ -138,6 +139,6 @@ def test_a_spawn_retried_through_429_and_a_lost_answer_has_one_effect(j1msky_ser
     assert [(c.forwarded, c.answered) for c in calls] == [(False, 429), (True, 503), (True, 201)]
     assert len({c.idempotency_key for c in calls}) == 1 and calls[0].idempotency_key
     assert calls[2].replayed  # the server answered the retry from its idempotency record
-    rows = AgentRow.objects.filter(task="retry probe (python)")
+    rows = agents_with_task("retry probe (python)")
     assert [r.agent_id for r in rows] == [agent.agent_id]
     assert result.status == "completed"
