@@ -150,11 +150,14 @@ def content_fields(model: type[models.Model]) -> list[str]:
     ]
 
 
-def content_rows_reseal(model: type[models.Model], *, batch: int = 500) -> int:
-    """Write every row's content fields again (as the current setting, or `content_sealing`,
-    says, under the current data key); returns how many rows were written. Rows are read and
-    written by primary key in batches, so a large table never sits in memory at once."""
-    names = content_fields(model)
+def content_rows_reseal(
+    model: type[models.Model], *, names: list[str] | None = None, batch: int = 500
+) -> int:
+    """Write every row's content fields (or the fields `names`) again: as the current setting,
+    or `content_sealing`, says, under the current data key; returns how many rows were written.
+    Rows are read and written by primary key in batches, so a large table never sits in memory
+    at once."""
+    names = content_fields(model) if names is None else names
     if not names:
         return 0
     written = 0

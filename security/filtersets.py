@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 from security.models import ApiKey, AuditLog, IpBlock
@@ -50,6 +51,11 @@ class AuditLogFilterSet(ListFilterSet):
 
 
 class IpBlockFilterSet(ListFilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[("active", "active"), ("expired", "expired"), ("lifted", "lifted")],
+        method="status_filter",
+    )
+
     class Meta:
         model = IpBlock
         fields: list = []
@@ -59,3 +65,11 @@ class IpBlockFilterSet(ListFilterSet):
             "expires_at": ["gt", "gte", "lt", "lte"],
         }
         sort_fields = {"created_at": "created_at"}
+
+    def status_filter(self, queryset, name, value):
+        now = timezone.now()
+        if value == "active":
+            return queryset.active(now)
+        if value == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset.filter(lifted_at__isnull=True, expires_at__lte=now)
