@@ -156,7 +156,6 @@ class AuditRequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        config = None
         if request.method in WRITE_METHODS and request.path.startswith("/api/"):
             config = audit_setting_get()
             if _verbose(config) and config.include_request_body:
@@ -165,7 +164,8 @@ class AuditRequestMiddleware:
         key = getattr(request, "auth", None)
         if isinstance(key, ApiKey):
             try:
-                self._record(request, response, key, config or audit_setting_get())
+                # Read again: the request may have been the one that changed it.
+                self._record(request, response, key, audit_setting_get())
             except DatabaseError:
                 logger.exception("could not record api.key.used for %s", key.key_id)
         return response

@@ -151,3 +151,10 @@ def pii_mask_values(value: Any) -> Any:
     if isinstance(value, str):
         return pii_mask(value)
     return value
+
+
+def content_preview(text: str, length: int = 50) -> str:
+    """The start of a text as a log may quote it: PII masked first (so no half of one shows),
+    then cut to `length` characters, with "..." when cut."""
+    masked = pii_mask(text or "")
+    return masked if len(masked) <= length else masked[: length - 3].rstrip() + "..."

@@ -10,6 +10,7 @@ from j1msky.api.errors import as_domain_error
 from j1msky.api.fields import Cost
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import DomainError
+from j1msky.sealing import content_sealing_enabled
 
 MAX_BATCH = 50
 
@@ -247,6 +248,21 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class AgentPrivacySerializer(serializers.Serializer):
+    detect_pii = serializers.BooleanField()
+    mask_pii_in_logs = serializers.BooleanField(source="mask_pii")
+    pii_detected = serializers.ListField(child=serializers.CharField())
+    encrypted = serializers.SerializerMethodField(
+        help_text="Whether the server seals task and result at rest (J1MSKY_ENCRYPT_CONTENT)."
+    )
+    retention_days = serializers.IntegerField()
+    content_expires_at = serializers.DateTimeField(allow_null=True)
+    content_erased_at = serializers.DateTimeField(allow_null=True)
+
+    def get_encrypted(self, agent) -> bool:
+        return content_sealing_enabled()
+
+
 class AgentDetailSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_id")
     team = serializers.CharField(source="team_id", allow_null=True)
@@ -258,6 +274,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     steps = serializers.ListField(child=serializers.DictField(), read_only=True)
+    privacy = AgentPrivacySerializer(source="*", read_only=True)
 
     class Meta:
         model = Agent
@@ -285,6 +302,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
             "simulated",
             "steps",
             "metadata",
+            "privacy",
         ]
 
     @extend_schema_field(UsageSerializer)

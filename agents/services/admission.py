@@ -31,6 +31,7 @@ from billing.services import WindowSlots, admission_reserve
 from j1msky.errors import DomainError, ServiceUnavailable, TooManyRequests
 from j1msky.events import event_emit
 from security.models import ApiKey
+from security.privacy import content_preview
 from security.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ def agent_spawn(*, caller: Caller, request: SpawnRequest) -> Agent:
         resource_id=agent.agent_id,
         details={
             "model": agent.model_id,
-            "task_preview": request.task[:50],
+            "task_preview": content_preview(request.task),
             "estimated_cost": float(agent.estimated_cost),
         },
     )

@@ -297,3 +297,34 @@ def test_bad_block_input_is_400(admin_client, body, field):
 def test_an_unknown_block_is_404(admin_client):
     response = admin_client.delete("/api/security/blocks/blk_nothing")
     assert response.status_code == 404 and response.json()["error"]["type"] == "block_not_found"
+
+
+# --- every protection that fires leaves an audit row and an event -----------------------------
+
+
+def test_the_lock_out_and_the_ip_ceiling_are_audited_and_on_the_staff_feed(
+    admin_client, anon_client, make_client, settings
+):
+    settings.J1MSKY_AUTH_FAILURE_LIMIT = 2
+    settings.J1MSKY_IP_RATE_LIMIT = 3
+    guesser, flooder = random_ip("198.51"), random_ip("198.51")
+    for _ in range(3):
+        anon_client.get(
+            "/api/agents", HTTP_AUTHORIZATION="Bearer dev_sk_guess", REMOTE_ADDR=guesser
+        )
+    for _ in range(5):
+        anon_client.get("/api/health", REMOTE_ADDR=flooder)
+    reasons = {
+        row.ip_address: row.details["reason"]
+        for row in AuditLog.objects.filter(event="security.violation")
+    }
+    assert reasons == {guesser: "auth_lockout", flooder: "ip_rate_limited"}
+    settings.J1MSKY_IP_RATE_LIMIT = 10**9
+    feed = admin_client.get("/api/events", {"type": "security.violation"}).json()["data"]
+    assert {(e["data"]["reason"], e["data"]["ip"]) for e in feed} == {
+        ("auth_lockout", guesser),
+        ("ip_rate_limited", flooder),
+    }
+    # an owner that is not staff does not see the system's events
+    owner = make_client(["agents:read"])
+    assert owner.get("/api/events", {"type": "security.violation"}).json()["data"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -231,7 +232,7 @@ def test_bad_signatures_are_violations_on_the_owners_feed_and_count_to_the_lock_
     signer, settings
 ):
     settings.J1MSKY_AUTH_FAILURE_LIMIT = 3
-    ip = "10.9.8.7"
+    ip = f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
     for _ in range(3):
         bad = send(signer, "GET", "/api/agents", secret="wrong", REMOTE_ADDR=ip)
         assert bad.status_code == 401
