@@ -11,6 +11,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.models import Agent
+from agents.services import agent_finish
 from security.models import AuditLog, AuditSetting
 from security.tasks import audit_retention_purge_task
 
@@ -123,6 +125,16 @@ def test_runs_that_end_are_recorded(make_client, run_waiting, admin_client):
     (complete,) = entries(admin_client, event="agent.complete")
     assert complete["resource"]["id"] == ok and "cost" in complete["details"]
     assert complete["api_key_id"] == writer.key.key_id
+    doomed = writer.post("/api/spawn", {"task": "lost"}, format="json").json()["agent_id"]
+    agent_finish(
+        agent=Agent.objects.get(pk=doomed),
+        status="failed",
+        error_type="worker_lost",
+        error_message="Worker w#1 stopped during the run",
+        from_status="spawning",
+    )
+    (fail,) = entries(admin_client, event="agent.fail")
+    assert fail["resource"]["id"] == doomed and fail["details"]["error_type"] == "worker_lost"
 
 
 def test_key_lifecycle_and_config_changes_are_recorded(admin_client):
