@@ -354,3 +354,20 @@ def test_export_returns_all_of_the_owners_records_and_nobody_elses(make_client, 
     assert client.secret not in response.content.decode()
     assert AuditLog.objects.filter(event="privacy.export", owner=client.user).exists()
     assert make_client(["agents:write"]).get("/api/privacy/export").status_code == 403
+
+
+def test_up_names_the_data_key_and_creates_it_on_a_fresh_install(monkeypatch, settings, tmp_path):
+    from security.startup import data_key_line
+
+    monkeypatch.delenv("J1MSKY_DATA_KEY", raising=False)
+    settings.DATA_DIR = tmp_path
+    keyring_reset()
+    try:
+        line = data_key_line()
+        assert (tmp_path / "data_key").exists()
+        assert line.endswith(f"from {tmp_path / 'data_key'} (back it up with the database)")
+        monkeypatch.setenv("J1MSKY_DATA_KEY", data_key_generate())
+        keyring_reset()
+        assert "from J1MSKY_DATA_KEY" in data_key_line()
+    finally:
+        keyring_reset()
