@@ -1,40 +1,19 @@
-import json
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.api.fields import JSONObjectField
+from agents.api.privacy import AgentPrivacySerializer, PrivacyField
 from agents.models import Agent
 from agents.selectors import team_step_models
-from agents.services import PrivacyOptions, SpawnRequest
+from agents.services import SpawnRequest
 from j1msky.api.errors import as_domain_error
 from j1msky.api.fields import Cost
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import DomainError
-from j1msky.sealing import content_sealing_enabled
 
 MAX_BATCH = 50
 
 TASK_MAX = 2000
-
-
-class JSONObjectField(serializers.JSONField):
-    """A small JSON object; in a form body it arrives as a JSON string."""
-
-    default_error_messages = {"not_object": "Must be a JSON object", "too_big": "At most 4 KB"}
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                data = json_loads(data)
-            except BadText as exc:
-                raise serializers.ValidationError(str(exc)) from None
-            except ValueError:
-                self.fail("invalid")
-        if not isinstance(data, dict):
-            self.fail("not_object")
-        if len(json.dumps(data)) > 4096:
-            self.fail("too_big")
-        return data
 
 
 class TaskField(serializers.CharField):
@@ -53,44 +32,6 @@ class TaskField(serializers.CharField):
 
 
 PRIORITY_ERROR = {"invalid_choice": "Priority must be one of: low, normal, high"}
-
-
-class PrivacyOptionsSerializer(serializers.Serializer):
-    """A spawn's `privacy` (semantics §12.6)."""
-
-    detect_pii = serializers.BooleanField(
-        default=False, help_text="Report the kinds of PII found in the task and the result."
-    )
-    mask_pii_in_logs = serializers.BooleanField(
-        default=False, help_text="Mask PII in the agent's events, webhook payloads and audit rows."
-    )
-    encrypt_output = serializers.BooleanField(
-        required=False,
-        help_text="Content is sealed at rest whenever the server's J1MSKY_ENCRYPT_CONTENT is "
-        "on (the default); true while it is off is 400.",
-    )
-    retention_days = serializers.IntegerField(
-        min_value=1,
-        max_value=3650,
-        required=False,
-        help_text="Days the task and result are kept (default J1MSKY_RETENTION_DAYS, 30).",
-    )
-
-
-@extend_schema_field(PrivacyOptionsSerializer)
-class PrivacyField(JSONObjectField):
-    """`privacy`: an object (a JSON string in a form body) of `PrivacyOptionsSerializer`."""
-
-    def to_internal_value(self, data):
-        data = super().to_internal_value(data)
-        options = PrivacyOptionsSerializer(data=data)
-        unknown = sorted(set(data) - set(options.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown privacy option: {unknown[0]}. Known: {', '.join(options.fields)}"
-            )
-        options.is_valid(raise_exception=True)
-        return PrivacyOptions(**options.validated_data)
 
 
 class SpawnCommon(serializers.Serializer):
@@ -246,21 +187,6 @@ class ProgressSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     type = serializers.CharField()
     message = serializers.CharField()
-
-
-class AgentPrivacySerializer(serializers.Serializer):
-    detect_pii = serializers.BooleanField()
-    mask_pii_in_logs = serializers.BooleanField(source="mask_pii")
-    pii_detected = serializers.ListField(child=serializers.CharField())
-    encrypted = serializers.SerializerMethodField(
-        help_text="Whether the server seals task and result at rest (J1MSKY_ENCRYPT_CONTENT)."
-    )
-    retention_days = serializers.IntegerField()
-    content_expires_at = serializers.DateTimeField(allow_null=True)
-    content_erased_at = serializers.DateTimeField(allow_null=True)
-
-    def get_encrypted(self, agent) -> bool:
-        return content_sealing_enabled()
 
 
 class AgentDetailSerializer(serializers.ModelSerializer):

@@ -79,7 +79,8 @@ def test_the_configuration_reads_back_and_changes_only_what_is_sent(admin_client
 )
 def test_bad_configuration_is_400_and_changes_nothing(admin_client, body, field):
     response = configure(admin_client, **body)
-    assert response.status_code == 400 and field in response.json()["error"]["details"]
+    assert response.status_code == 400
+    assert any(name.startswith(field) for name in response.json()["error"]["details"])
     assert not AuditSetting.objects.exists()
 
 
