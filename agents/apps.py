@@ -21,8 +21,10 @@ class AgentsConfig(AppConfig):
         from j1msky.health import health_stats_register
         from j1msky.startup import startup_hook_register
         from security.exports import export_section_register
+        from security.services import audit_events_register
 
         event_types_register(*AGENT_EVENTS)
         health_stats_register(agent_health_stats)
         startup_hook_register(startup_lines, order=20)
         export_section_register("agents", agent_export_list)
+        audit_events_register("agent.spawn", "agent.complete", "agent.fail", "agent.purge")

@@ -26,6 +26,7 @@ from agents.providers import (
     breaker_allows,
     breaker_record_failure,
     breaker_record_success,
+    breaker_retry_after,
     breaker_status,
 )
 
@@ -78,6 +79,14 @@ def breaker_is_open(provider: Provider, *, now: datetime | None = None) -> bool:
     """Whether new work must avoid this provider (open, or half-open with its probe taken)."""
     now = now or timezone.now()
     return not breaker_allows(
+        breaker_state(provider), now.timestamp(), policy=breaker_policy(provider)
+    )
+
+
+def breaker_wait_seconds(provider: Provider, *, now: datetime | None = None) -> float:
+    """Seconds until the provider's breaker lets a call through (0 when it does now)."""
+    now = now or timezone.now()
+    return breaker_retry_after(
         breaker_state(provider), now.timestamp(), policy=breaker_policy(provider)
     )
 

@@ -1,6 +1,6 @@
 import django_filters
 
-from agents.models import Agent
+from agents.models import Agent, ModelAlias, Team
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
 from j1msky.errors import InvalidFilter
 from j1msky.sealing import content_sealing_enabled
@@ -47,3 +47,24 @@ class AgentFilterSet(ListFilterSet):
                 details={name: ["Unavailable while content is encrypted at rest"]},
             )
         return queryset.filter(**{f"task__{TASK_LOOKUPS[name]}": value})
+
+
+class ModelAliasFilterSet(ListFilterSet):
+    default_sort = "position"
+
+    class Meta:
+        model = ModelAlias
+        fields: list = []
+        ops = {"provider": ["eq", "in"], "enabled": ["eq"], "alias": ["eq", "in"]}
+        field_map = {"provider": "provider_id"}
+        sort_fields = {"position": "position", "alias": "alias"}
+
+
+class TeamFilterSet(ListFilterSet):
+    default_sort = "id"
+
+    class Meta:
+        model = Team
+        fields: list = []
+        ops = {"enabled": ["eq"], "id": ["eq", "in"]}
+        sort_fields = {"id": "id"}

@@ -241,6 +241,8 @@ class Agent(models.Model):
             models.Index(fields=["api_key", "status"]),
             models.Index(fields=["completed_at"]),
             models.Index(fields=["content_erased_at", "content_expires_at"]),
+            # /metrics counts agents by status and model: a scan of this index, not the table.
+            models.Index(fields=["status", "model"], name="agents_agent_status_model"),
         ]
 
     def __str__(self) -> str:

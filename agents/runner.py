@@ -42,11 +42,19 @@ class StepFailed(Exception):
         self.message = message
 
 
-class Cancelled(Exception):
+class Stopped(Exception):
+    """The run stops before its step finished; `text` is what the step had produced."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text[:80])
+        self.text = text
+
+
+class Cancelled(Stopped):
     pass
 
 
-class TimedOut(Exception):
+class TimedOut(Stopped):
     pass
 
 
@@ -199,9 +207,9 @@ def _run_step(
             )
             continue
         if result.cancelled:
-            raise Cancelled()
+            raise Cancelled(result.text)
         if result.timed_out:
-            raise TimedOut()
+            raise TimedOut(result.text)
         return candidate, result
     if isinstance(last_error, StepFailed):
         raise last_error
@@ -226,7 +234,8 @@ def _steps_save(agent: Agent, steps: list[dict]) -> None:
 
 def _run_steps(ctx: RunContext, aliases: list[ModelAlias], steps: list[dict]) -> str:
     """Run each step in order (semantics §7.4); the last step's output. A team's steps record
-    their model, result and usage as they end."""
+    their model, result and usage as they end; the agent's `model` is always the model that
+    produced its result so far (a fallback's, or a team's latest step's)."""
     agent = ctx.agent
     previous = ""
     tokens_done = 0
@@ -256,7 +265,7 @@ def _run_steps(ctx: RunContext, aliases: list[ModelAlias], steps: list[dict]) ->
                 completed=timezone.now().isoformat(),
             )
             _steps_save(agent, steps)
-        elif used.alias != agent.model_id:
+        if used.alias != agent.model_id:  # the model that produced the result so far
             Agent.objects.filter(agent_id=agent.agent_id).update(model=used)
             agent.model = used
     return previous
@@ -268,15 +277,15 @@ def agent_run(*, agent: Agent) -> None:
     steps = list(agent.steps)
     try:
         output = _run_steps(ctx, _step_models(agent), steps)
-    except Cancelled:
-        _mark_step(agent, steps, "cancelled")
-        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=ctx.output)
-    except TimedOut:
-        _mark_step(agent, steps, "failed")
+    except Cancelled as stop:
+        _mark_step(agent, steps, "cancelled", stop.text)
+        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=stop.text or ctx.output)
+    except TimedOut as stop:
+        _mark_step(agent, steps, "failed", stop.text)
         agent_finish(
             agent=agent,
             status=Agent.Status.FAILED,
-            result=ctx.output,
+            result=stop.text or ctx.output,
             error_type="timeout",
             error_message=f"Run exceeded its {agent.timeout} s timeout",
         )
@@ -293,10 +302,13 @@ def agent_run(*, agent: Agent) -> None:
         agent_finish(agent=agent, status=Agent.Status.COMPLETED, result=output)
 
 
-def _mark_step(agent: Agent, steps: list[dict], status: str) -> None:
+def _mark_step(agent: Agent, steps: list[dict], status: str, text: str = "") -> None:
+    """The step that was running ends `status`, keeping what it had produced."""
     for step in steps:
         if step.get("status") == "running":
             step["status"] = status
+            if text:
+                step["result"] = text
     if steps:
         Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
 

@@ -36,9 +36,16 @@ def team_get(team_id: str) -> Team:
     return team
 
 
-def team_step_models(agent: Agent) -> list[str]:
-    """A team agent's models in step order, as `provider/upstream-model` (one query)."""
-    aliases = [step["model"] for step in agent.steps]
+def model_alias_list() -> QuerySet[ModelAlias]:
+    return ModelAlias.objects.select_related("provider").order_by("position", "alias")
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.order_by("id")
+
+
+def team_step_models(aliases: list[str]) -> list[str]:
+    """Model aliases as `provider/upstream-model`, in the order given (one query)."""
     names = dict(
         (alias.alias, alias.qualified_name)
         for alias in ModelAlias.objects.select_related("provider").filter(alias__in=aliases)

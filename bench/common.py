@@ -50,7 +50,6 @@ def bootstrap(name: str) -> dict[str, str]:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     env = os.environ.copy()
     env["PYTHONPATH"] = str(ROOT)
     return env

@@ -10,6 +10,7 @@ from billing.models import (
     BudgetSetting,
     KeyBudgetDay,
     LedgerEntry,
+    LedgerModelDay,
     ProviderWindow,
     Reservation,
 )
@@ -39,6 +40,13 @@ class LedgerEntryAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     list_select_related = ["owner"]
+
+
+@admin.register(LedgerModelDay)
+class LedgerModelDayAdmin(ReadOnlyModelAdmin):
+    list_display = ["day", "model", "calls", "input_tokens", "output_tokens", "cost", "first_at"]
+    list_filter = ["model"]
+    ordering = ["-day", "model"]
 
 
 @admin.register(BudgetDay)

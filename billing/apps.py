@@ -6,7 +6,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing.selectors import ledger_export_list
+        from billing.exports import ledger_export_list
         from security.exports import export_section_register
 
         export_section_register("usage", ledger_export_list)

@@ -23,13 +23,14 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, ProviderWindow
+from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, LedgerModelDay, ProviderWindow
 from j1msky.money import round_cost, to_micros
 
 _DAY = BudgetDay._meta.db_table
 _KEY_DAY = KeyBudgetDay._meta.db_table
 _WINDOW = ProviderWindow._meta.db_table
 _SETTING = BudgetSetting._meta.db_table
+_ROLLUP = LedgerModelDay._meta.db_table
 
 # The daily budget in force: the persisted run-time value, else the default (a parameter).
 _DAILY_LIMIT = f"COALESCE((SELECT daily_budget_micros FROM {_SETTING} WHERE id = 1), %s)"
@@ -49,6 +50,21 @@ _COUNT_KEY_DAY = (  # a key without a daily budget: counted, never refused
 _TAKE_WINDOW = (
     f"UPDATE {_WINDOW} SET used = used + %s, hourly_limit = %s "
     "WHERE provider = %s AND window_start = %s AND used + %s <= %s"
+)
+
+
+# One more call of a model on a budget day: the row is created by the day's first call and
+# added to by every later one; `first_at` keeps the earliest moment whatever the commit order.
+_ROLLUP_ADD = (
+    f"INSERT INTO {_ROLLUP} AS r "
+    "(day, model, calls, input_tokens, output_tokens, cost_micros, first_at) "
+    "VALUES (%s, %s, 1, %s, %s, %s, %s) "
+    "ON CONFLICT (day, model) DO UPDATE SET calls = r.calls + 1, "
+    "input_tokens = r.input_tokens + excluded.input_tokens, "
+    "output_tokens = r.output_tokens + excluded.output_tokens, "
+    "cost_micros = r.cost_micros + excluded.cost_micros, "
+    "first_at = CASE WHEN excluded.first_at < r.first_at THEN excluded.first_at "
+    "ELSE r.first_at END"
 )
 
 
@@ -113,6 +129,21 @@ def window_ensure(*, provider: str, window_start: datetime, limit: int) -> None:
 
 
 # --- moves that are never refused -------------------------------------------------------------
+
+
+def ledger_rollup_add(
+    *, day: date, model: str, input_tokens: int, output_tokens: int, micros: int, at: datetime
+) -> None:
+    """Add one ledger row to its (budget day, model) rollup, in the ledger row's transaction."""
+    params = [
+        _day_param(day),
+        model,
+        input_tokens,
+        output_tokens,
+        micros,
+        connection.ops.adapt_datetimefield_value(at),
+    ]
+    _execute(_ROLLUP_ADD, params)
 
 
 def settle_counters(*, day: date, api_key_id: int | None, spent: int, released: int) -> None:

@@ -249,6 +249,42 @@ class LedgerEntry(models.Model):
         return self.input_tokens + self.output_tokens
 
 
+class LedgerModelDay(models.Model):
+    """One model's ledger totals on one budget day: the rollup the status, forecast and metrics
+    read instead of scanning the ledger.
+
+    Written only by `billing.services.ledger_record`, in the transaction of the ledger row it
+    adds (one `INSERT … ON CONFLICT DO UPDATE`), so it always equals the ledger grouped by
+    (`day`, `model`). `first_at` is the moment of the model's first call that day.
+    """
+
+    day = models.DateField()
+    model = models.CharField(max_length=40, help_text="Model alias, e.g. k2p5.")
+    calls = models.PositiveIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cost_micros = models.BigIntegerField(default=0)
+    first_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "ledger day per model"
+        verbose_name_plural = "ledger days per model"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "model"], name="billing_ledgermodelday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model}: {self.calls} calls, {self.cost}"
+
+    @property
+    def cost(self) -> Decimal:
+        return from_micros(self.cost_micros)
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
 class ProviderWindow(models.Model):
     """Calls to one provider in one UTC clock hour, against its hourly limit (the limit in
     force at the last take, as the caller gave it)."""

@@ -8,11 +8,13 @@ budget × 100 (0 when budget ≤ 0). Amounts are rounded here, at the edge: 4 dp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Min, QuerySet, Sum
 from django.utils import timezone
 
@@ -22,8 +24,10 @@ from billing.models import (
     BudgetSetting,
     KeyBudgetDay,
     LedgerEntry,
+    LedgerModelDay,
     ProviderWindow,
 )
+from j1msky.errors import InsufficientPrivileges, NotFound
 from j1msky.money import from_micros, round_cost, utilization_pct
 from security.models import ApiKey
 
@@ -49,6 +53,7 @@ class BudgetStatus:
     budget_remaining: Decimal
     budget_utilization_pct: Decimal
     resets_at: datetime
+    simulated_spend: Decimal = Decimal("0.0000")  # the part of today_spend that was simulated
 
 
 def _status(
@@ -74,9 +79,13 @@ def budget_status(*, now: datetime | None = None) -> BudgetStatus:
     day = budget_day(now)
     row = BudgetDay.objects.filter(day=day).values_list("spent_micros", "reserved_micros").first()
     spent, reserved = row or (0, 0)
-    return _status(
+    status = _status(
         day=day, limit=budget_daily_limit(), spent_micros=spent, reserved_micros=reserved, now=now
     )
+    simulated = LedgerEntry.objects.filter(day=day, simulated=True).aggregate(
+        total=Sum("cost_micros")
+    )["total"]
+    return replace(status, simulated_spend=round_cost(from_micros(simulated or 0)))
 
 
 def key_budget_status(*, api_key: ApiKey, now: datetime | None = None) -> BudgetStatus | None:
@@ -239,6 +248,71 @@ def ledger_model_summary(
     return sorted(usage, key=lambda u: (-u.calls, u.first_at, u.model))
 
 
+# --- the (day, model) rollup: the ledger's totals without a scan of it ---------------------------
+
+
+def ledger_day_models(*, day: date) -> list[ModelUsage]:
+    """`ledger_model_summary(day=day)` from the rollup: one row per model, most calls first."""
+    rows = LedgerModelDay.objects.filter(day=day).values_list(
+        "model", "calls", "input_tokens", "output_tokens", "cost_micros", "first_at"
+    )
+    usage = [
+        ModelUsage(
+            model=model,
+            calls=calls,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost=round_cost(from_micros(cost_micros)),
+            first_at=first_at,
+        )
+        for model, calls, input_tokens, output_tokens, cost_micros, first_at in rows
+    ]
+    return sorted(usage, key=lambda u: (-u.calls, u.first_at, u.model))
+
+
+def ledger_daily_spend(*, start: date, end: date) -> dict[date, Decimal]:
+    """Spend per budget day between two days (inclusive), days with spend only, exact."""
+    rows = (
+        LedgerModelDay.objects.filter(day__gte=start, day__lte=end)
+        .order_by("day")
+        .values("day")
+        .annotate(micros=Sum("cost_micros"))
+        .values_list("day", "micros")
+    )
+    return {day: from_micros(micros) for day, micros in rows}
+
+
+def ledger_first_day() -> date | None:
+    """The first budget day with any ledger row, None when the ledger is empty."""
+    return LedgerModelDay.objects.order_by("day").values_list("day", flat=True).first()
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+def ledger_model_totals(*, day: date | None = None) -> list[ModelTotals]:
+    """Every call ever recorded (or one budget day's), per model, by model name."""
+    rows = LedgerModelDay.objects.all() if day is None else LedgerModelDay.objects.filter(day=day)
+    totals = (
+        rows.order_by("model")
+        .values("model")
+        .annotate(
+            n=Sum("calls"), i=Sum("input_tokens"), o=Sum("output_tokens"), c=Sum("cost_micros")
+        )
+        .values_list("model", "n", "i", "o", "c")
+    )
+    return [
+        ModelTotals(model=m, calls=n, input_tokens=i, output_tokens=o, cost=from_micros(c))
+        for m, n, i, o, c in totals
+    ]
+
+
 # A row's cost in whole ten-thousandths of a dollar (4 dp), half-up; costs are never negative.
 _ROW_COST_TEN_THOUSANDTHS = (F("cost_micros") + 50) / 100
 
@@ -251,13 +325,30 @@ def _from_units(units: int) -> Decimal:
 class UsageReport:
     start: date
     end: date
+    owner: Any  # the owner whose spend it is; None for every owner's
     total_cost: Decimal
     by_model: dict[str, Decimal]
     by_day: dict[str, Decimal]
+    simulated_cost: Decimal  # the part of total_cost from calls to the simulated backend
 
     @property
     def period(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def usage_owner(*, user, username: str | None):
+    """Whose spend `user`'s key may read (semantics §3): its own owner's; a staff owner's key,
+    every owner's (None) or the named one's."""
+    if not user.is_staff:
+        if username is not None and username != user.get_username():
+            raise InsufficientPrivileges("Only a staff owner's key may read another owner's usage")
+        return user
+    if username is None:
+        return None
+    owner = get_user_model().objects.filter(username=username).first()
+    if owner is None:
+        raise NotFound(f"Owner {username} not found", code="owner_not_found")
+    return owner
 
 
 def usage_default_period(*, now: datetime | None = None) -> tuple[date, date]:
@@ -286,32 +377,13 @@ def usage_report(*, start: date, end: date, owner=None) -> UsageReport:
     }
     by_day = {day.isoformat(): _from_units(units) for day, units in sorted(by_day_units.items())}
     total = _from_units(sum(by_model_units.values()))
-    return UsageReport(start=start, end=end, total_cost=total, by_model=by_model, by_day=by_day)
-
-
-def ledger_key_spend_since(*, api_key_id: int, since: datetime) -> Decimal:
-    """A key's ledger spend from `since` on (4 dp)."""
-    micros = LedgerEntry.objects.filter(api_key_id=api_key_id, created_at__gte=since).aggregate(
-        total=Sum("cost_micros")
-    )["total"]
-    return from_micros(micros or 0)
-
-
-def ledger_export_list(owner) -> list[dict]:
-    """The owner's ledger rows (`GET /privacy/export`), costs in USD."""
-    rows = LedgerEntry.objects.filter(owner=owner).order_by("created_at", "pk")
-    return [
-        {
-            "created_at": row.created_at,
-            "day": row.day,
-            "agent_id": row.agent_id,
-            "step": row.step,
-            "model": row.model,
-            "provider": row.provider,
-            "input_tokens": row.input_tokens,
-            "output_tokens": row.output_tokens,
-            "cost": row.cost,
-            "simulated": row.simulated,
-        }
-        for row in rows.iterator()
-    ]
+    simulated = entries.filter(simulated=True).aggregate(total=cost)["total"] or 0
+    return UsageReport(
+        start=start,
+        end=end,
+        owner=owner,
+        total_cost=total,
+        by_model=by_model,
+        by_day=by_day,
+        simulated_cost=_from_units(simulated),
+    )

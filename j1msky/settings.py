@@ -1,12 +1,11 @@
 """J1MSKY settings, read from the environment (every variable is listed in `.env.example`).
 
-With nothing set, J1MSKY runs on the embedded default: SQLite (WAL) for the database and the
-cache, and Celery on kombu's `filesystem://` transport, all under `J1MSKY_DATA_DIR`. With
+With nothing set, J1MSKY runs on the embedded default: SQLite (WAL) for the database, files for
+the cache, and Celery on kombu's `filesystem://` transport, all under `J1MSKY_DATA_DIR`. With
 `DATABASE_URL` and `REDIS_URL` it scales out on PostgreSQL and Redis.
 """
 
 import secrets
-from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -97,9 +96,12 @@ INSTALLED_APPS = [
     "billing",
     "agents",
     "pricing",
+    "orchestrator",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
+    "orchestrator.middleware.RequestCountMiddleware",  # outermost: counts every answer
     "j1msky.api.middleware.RequestIdMiddleware",
     "j1msky.api.middleware.NulGuardMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
@@ -179,7 +181,7 @@ if REDIS_URL:
 else:
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # a host named, so kombu warns of none
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -190,10 +192,12 @@ else:
         # this long (see docs/operations.md for the trade-off with idle CPU on a small board).
         "polling_interval": env.float("J1MSKY_BROKER_POLL_SECONDS", default=0.1),
     }
+    # Files, not a table: `migrate` alone leaves a working cache, shared by every process of
+    # the one machine the embedded default runs on.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "j1msky_cache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
         }
     }
 
@@ -243,6 +247,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "pricing.tasks.pricing_exception_aging_daily",
         "schedule": crontab(minute=6),
     },
+    "orchestrator-budget-alerts": {  # budget events once a day each; level rises logged
+        "task": "orchestrator.tasks.budget_alert_check",
+        "schedule": 60.0,
+    },
+    # Deliveries are woken by each event; this catches what a lost wake-up left behind.
+    "webhooks-deliver": {"task": "webhooks.tasks.deliver", "schedule": 60.0},
+    "webhooks-purge": {"task": "webhooks.tasks.purge", "schedule": 3600.0},
+    # Security (§14): blocks that ran out are audited and spent signatures forgotten, each minute;
+    # audit rows and agents' content past their retention are erased, hourly.
+    "security-expire": {"task": "security.tasks.security_expire", "schedule": 60.0},
+    "audit-retention": {"task": "security.tasks.audit_retention_purge", "schedule": 3600.0},
+    "content-retention": {"task": "agents.tasks.erase_expired_content", "schedule": 3600.0},
 }
 # Seconds without a heartbeat after which a worker counts as gone.
 J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", default=10)
@@ -328,46 +344,9 @@ SPECTACULAR_SETTINGS = {
 
 J1MSKY_API_VERSION = "4.0"
 
-# --- Request rate limits (semantics §6) --------------------------------------------------------
+# --- The service's own settings (J1MSKY_*: limits, money, providers, agents, metrics) ----------
 
-J1MSKY_RATE_LIMITS = {
-    "spawn": env.int("J1MSKY_RATE_LIMIT_SPAWN", default=100),
-    "agent_read": env.int("J1MSKY_RATE_LIMIT_AGENT_READ", default=1000),
-    "agents_list": env.int("J1MSKY_RATE_LIMIT_AGENTS_LIST", default=100),
-    "system": env.int("J1MSKY_RATE_LIMIT_SYSTEM", default=60),
-    "default": env.int("J1MSKY_RATE_LIMIT_DEFAULT", default=1000),
-}
-J1MSKY_IP_RATE_LIMIT = env.int("J1MSKY_IP_RATE_LIMIT", default=5000)
-J1MSKY_AUTH_FAILURE_LIMIT = env.int("J1MSKY_AUTH_FAILURE_LIMIT", default=20)
-J1MSKY_AUTH_LOCKOUT_SECONDS = env.int("J1MSKY_AUTH_LOCKOUT_SECONDS", default=900)
-J1MSKY_TRUSTED_PROXIES = env.list("J1MSKY_TRUSTED_PROXIES", default=[])
-J1MSKY_IDEMPOTENCY_TTL_HOURS = 24
-
-# --- Money --------------------------------------------------------------------------------------
-
-J1MSKY_DAILY_BUDGET = Decimal(env("J1MSKY_DAILY_BUDGET", default="50.00"))
-
-# --- Providers (DESIGN.md, Providers) -----------------------------------------------------------
-
-J1MSKY_PROVIDERS = {
-    name: {
-        "api_key": env(f"J1MSKY_{name}_API_KEY", default=""),
-        "base_url": env(f"J1MSKY_{name}_BASE_URL", default=""),
-    }
-    for name in ("ANTHROPIC", "KIMI", "MINIMAX", "OPENAI")
-}
-
-# Seconds per token of the labelled `simulated` backend (providers without a key).
-J1MSKY_SIMULATED_TOKEN_DELAY = env.float("J1MSKY_SIMULATED_TOKEN_DELAY", default=0.01)
-# Agents of one key waiting to run, beyond which a spawn is 429 concurrency_limited (§7.1).
-J1MSKY_MAX_WAITING_AGENTS_PER_KEY = env.int("J1MSKY_MAX_WAITING_AGENTS_PER_KEY", default=500)
-# Lease on a running agent's budget reservation; renewed while it runs, reaped when it lapses.
-J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", default=120)
-
-# --- Security and privacy (semantics §12, §13): j1msky/settings_security.py ---------------------
-from j1msky.settings_security import *  # noqa: E402, F403
-
-CELERY_BEAT_SCHEDULE |= SECURITY_BEAT_SCHEDULE  # noqa: F405
+from j1msky.service_settings import *  # noqa: E402, F403
 
 # --- Logging ------------------------------------------------------------------------------------
 
@@ -391,5 +370,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # a webhook URL's query may hold a token
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,6 +11,7 @@ from rest_framework.test import APIClient
 
 from j1msky.api.permissions import SCOPES
 from security.services import api_key_create
+from tests.fakeprovider import FakeProviderServer, fake_provider_server
 
 ALL_SCOPES = list(SCOPES)
 _users = itertools.count()
@@ -71,6 +73,25 @@ def run_waiting():
     from agents.tasks import run_next_agent
 
     return run_next_agent
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[FakeProviderServer]:
+    """A fresh fake provider on 127.0.0.1 (both wire formats), stopped after the test."""
+    with fake_provider_server() as server:
+        yield server
+
+
+@pytest.fixture
+def live_providers(fake_provider, settings):
+    """Every provider configured with a key, pointed at the fake provider server."""
+    settings.J1MSKY_PROVIDERS = {
+        "ANTHROPIC": {"api_key": "sk-ant-test", "base_url": fake_provider.anthropic_base_url},
+        "KIMI": {"api_key": "sk-kimi-test", "base_url": fake_provider.openai_base_url},
+        "MINIMAX": {"api_key": "sk-minimax-test", "base_url": fake_provider.openai_base_url},
+        "OPENAI": {"api_key": "sk-openai-test", "base_url": fake_provider.openai_base_url},
+    }
+    return fake_provider
 
 
 def pytest_collection_modifyitems(items):

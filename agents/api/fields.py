@@ -19,7 +19,7 @@ class JSONObjectField(serializers.JSONField):
             except BadText as exc:
                 raise serializers.ValidationError(str(exc)) from None
             except ValueError:
-                self.fail("invalid")
+                self.fail("not_object")
         if not isinstance(data, dict):
             self.fail("not_object")
         if len(json.dumps(data)) > 4096:

@@ -7,7 +7,7 @@ from agents.models import Agent
 from agents.selectors import team_step_models
 from agents.services import SpawnRequest
 from j1msky.api.errors import as_domain_error
-from j1msky.api.fields import Cost
+from j1msky.api.fields import Cost, Text
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import DomainError
 
@@ -16,7 +16,7 @@ MAX_BATCH = 50
 TASK_MAX = 2000
 
 
-class TaskField(serializers.CharField):
+class TaskField(Text):
     def __init__(self, **kwargs):
         super().__init__(
             trim_whitespace=True,
@@ -47,11 +47,11 @@ class SpawnCommon(serializers.Serializer):
 
 
 class SpawnSerializer(SpawnCommon):
-    model = serializers.CharField(max_length=40, default="k2p5")
+    model = Text(max_length=40, default="k2p5")
 
 
 class SpawnTeamSerializer(SpawnCommon):
-    team = serializers.CharField(max_length=40, error_messages={"required": "Team is required"})
+    team = Text(max_length=40, error_messages={"required": "Team is required"})
 
 
 class SpawnBatchSerializer(serializers.Serializer):
@@ -126,23 +126,38 @@ class SpawnedSerializer(serializers.ModelSerializer):
 
 
 class TeamSpawnedSerializer(serializers.ModelSerializer):
-    """`POST /spawn-team` → 201: the team agent, its models as `provider/upstream-model`."""
+    """`POST /spawn-team` → 201: the team agent, its members (model aliases, in step order) and
+    those models as `provider/upstream-model`."""
 
     success = serializers.SerializerMethodField()
     team = serializers.CharField(source="team_id")
+    members = serializers.SerializerMethodField()
     models = serializers.SerializerMethodField()
     estimated_cost = Cost()
 
     class Meta:
         model = Agent
-        fields = ["success", "agent_id", "team", "models", "status", "estimated_cost", "simulated"]
+        fields = [
+            "success",
+            "agent_id",
+            "team",
+            "members",
+            "models",
+            "status",
+            "estimated_cost",
+            "simulated",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_members(self, agent) -> list[str]:
+        return [step["model"] for step in agent.steps]
 
     def get_success(self, agent) -> bool:
         return True
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_models(self, agent) -> list[str]:
-        return team_step_models(agent)
+        return team_step_models([step["model"] for step in agent.steps])
 
 
 class BatchResultSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from agents.api import legacy, views
+from agents.api import catalogue, legacy, views
 from j1msky.api.routers import Router
 
 router = Router()
 router.register("agents", views.AgentViewSet, basename="agent")
+router.register("models", catalogue.ModelAliasViewSet, basename="model")
+router.register("teams", catalogue.TeamViewSet, basename="team")
 
 urlpatterns = [
     path("spawn", views.SpawnView.as_view(), name="spawn"),

@@ -9,6 +9,7 @@ and its event are written. The run message is sent only after that commits.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from agents.catalogue import breaker_is_open, fallback_chain
+from agents.catalogue import breaker_is_open, breaker_wait_seconds, fallback_chain
 from agents.errors import ConcurrencyLimited, ProviderUnavailable
 from agents.messages import run_message_send_on_commit
 from agents.models import Agent, KeyConcurrency, ModelAlias
@@ -37,8 +38,6 @@ from security.services import audit_record
 logger = logging.getLogger(__name__)
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
-# Seconds after which a request refused because every breaker is open may try again.
-BREAKER_RETRY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -109,12 +108,16 @@ def _admit(
     """Try each candidate plan in order; the first whose providers are open and have room wins.
 
     A full window or an open breaker moves to the next candidate (the fallback chain); a budget
-    refusal does not (a cheaper model is the caller's choice to make), it is 402 at once.
+    refusal does not (a cheaper model is the caller's choice to make), it is 402 at once. When
+    every candidate is behind an open breaker, `retry_after` is the time until the first of them
+    lets a probe through (`breaker_retry_after`).
     """
     refusal: ProviderRateLimited | None = None
     now = timezone.now()
+    waits: list[float] = []  # per candidate refused by a breaker: seconds until all let it through
     for models in candidates:
         if any(breaker_is_open(m.provider, now=now) for m in models):
+            waits.append(max(breaker_wait_seconds(m.provider, now=now) for m in models))
             continue
         plan = plan_costs(models, task, max_tokens)
         try:
@@ -134,7 +137,8 @@ def _admit(
         return plan, reservation
     if refusal is not None:
         raise refusal
-    raise ProviderUnavailable(retry_after=BREAKER_RETRY_SECONDS)
+    # The honest wait: until the first candidate's breakers let a probe through.
+    raise ProviderUnavailable(retry_after=max(math.ceil(min(waits, default=1)), 1))
 
 
 def _candidates(request: SpawnRequest) -> tuple[ModelAlias, list[list[ModelAlias]], Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -17,12 +16,11 @@ from billing.api.serializers import (
 from billing.selectors import (
     budget_status,
     key_budget_status,
-    usage_default_period,
+    usage_owner,
     usage_report,
 )
 from billing.services import budget_set
 from j1msky.api.views import ApiView
-from j1msky.errors import InsufficientPrivileges, InvalidInput, NotFound
 from security.net import client_ip
 
 
@@ -46,41 +44,10 @@ class UsageView(ApiView):
     def get(self, request):
         params = UsageQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        default_start, default_end = usage_default_period()
-        start = params.validated_data.get("start", default_start)
-        end = params.validated_data.get("end", default_end)
-        if end < start:
-            message = f"end ({end}) must not be before start ({start})"
-            raise InvalidInput(message, details={"end": [message]})
-        owner = self._owner(request, params.validated_data.get("owner"))
-        report = usage_report(start=start, end=end, owner=owner)
-        return Response(
-            BillingUsageSerializer(
-                {
-                    "period": report.period,
-                    "owner": owner.get_username() if owner is not None else None,
-                    "total_cost": report.total_cost,
-                    "by_model": report.by_model,
-                    "by_day": report.by_day,
-                }
-            ).data
-        )
-
-    @staticmethod
-    def _owner(request, username: str | None):
-        """Whose spend the caller may see: its own owner's, or any (or one) for staff."""
-        if not request.user.is_staff:
-            if username is not None and username != request.user.get_username():
-                raise InsufficientPrivileges(
-                    "Only a staff owner's key may read another owner's usage"
-                )
-            return request.user
-        if username is None:
-            return None
-        owner = get_user_model().objects.filter(username=username).first()
-        if owner is None:
-            raise NotFound(f"Owner {username} not found", code="owner_not_found")
-        return owner
+        query = params.validated_data
+        owner = usage_owner(user=request.user, username=query.get("owner"))
+        report = usage_report(start=query["start"], end=query["end"], owner=owner)
+        return Response(BillingUsageSerializer(report).data)
 
 
 def _budget_body(request) -> dict:

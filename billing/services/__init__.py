@@ -9,7 +9,7 @@ What spawning calls:
 - `window_take(...)` for a retry or a run-time fallback (another provider call).
 
 Lock order, to keep PostgreSQL free of deadlocks: reservation → provider windows (by provider
-id) → budget day → key budget day.
+id) → budget day → key budget day → the ledger's (day, model) rollup.
 """
 
 from billing.services.admission import admission_reserve, budget_reserve

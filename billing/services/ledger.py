@@ -12,14 +12,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from billing import counters
 from billing.clock import budget_day
 from billing.models import LedgerEntry, Reservation
-from billing.selectors import ledger_key_spend_since
 from billing.services.reservations import charged_to_open_reservation
-from j1msky.money import round_cost, to_micros, token_cost
+from j1msky.money import from_micros, round_cost, to_micros, token_cost
 from security.models import ApiKey
 from security.services import api_key_suspend
 
@@ -68,14 +68,14 @@ def ledger_record(
     simulated: bool = False,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """Record one provider call of `model` (an alias) on `provider`, at the given rates (USD per
-    1K tokens).
+    """Record one provider call of `model` (an alias) on `provider` at the rates given (USD/1K).
 
     cost = in/1000 × input_rate + out/1000 × output_rate, 4 dp ROUND_HALF_UP, per row. Against an
     open reservation the cost is charged when the reservation settles or is released; otherwise
     (no reservation, or one that already closed) it is charged to spent now. Either way every
     recorded call is counted exactly once, on the reservation's budget day or else today's.
-    """
+    The (day, model) rollup (`LedgerModelDay`) and the key's cost-spike check take the call in
+    the same transaction."""
     now = now or timezone.now()
     micros = to_micros(
         token_cost(
@@ -86,6 +86,14 @@ def ledger_record(
         )
     )
     day = _charge(micros, reservation=reservation, api_key=api_key, now=now)
+    counters.ledger_rollup_add(
+        day=day,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        micros=micros,
+        at=now,
+    )
     entry = LedgerEntry.objects.create(
         created_at=now,
         day=day,
@@ -103,8 +111,12 @@ def ledger_record(
         cost_micros=micros,
         simulated=simulated,
     )
-    if api_key is not None and micros:
-        cost_spike_check(api_key=api_key, now=now)
+    return _spike_checked(entry)
+
+
+def _spike_checked(entry: LedgerEntry) -> LedgerEntry:
+    if entry.api_key is not None and entry.cost_micros:
+        cost_spike_check(api_key=entry.api_key, now=entry.created_at)
     return entry
 
 
@@ -120,7 +132,10 @@ def cost_spike_check(*, api_key: ApiKey, now: datetime) -> bool:
     since = now - SPIKE_WINDOW
     if state["reinstated_at"] is not None and state["reinstated_at"] > since:
         since = state["reinstated_at"]
-    spend = ledger_key_spend_since(api_key_id=api_key.pk, since=since)
+    micros = LedgerEntry.objects.filter(api_key_id=api_key.pk, created_at__gte=since).aggregate(
+        total=Sum("cost_micros")
+    )["total"]
+    spend = from_micros(micros or 0)
     limit = settings.J1MSKY_COST_SPIKE_LIMIT
     if spend <= limit:
         return False

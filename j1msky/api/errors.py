@@ -50,10 +50,32 @@ def _first_message(detail: Any) -> str | None:
     return str(detail) if detail is not None else None
 
 
-def _validation_details(detail: Any) -> dict[str, Any]:
+def _is_messages(value: Any) -> bool:
+    return isinstance(value, list) and all(not isinstance(v, dict | list) for v in value)
+
+
+def _flatten(detail: Any, path: str, into: dict[str, list]) -> None:
+    """Nested field errors as one flat map keyed by path: `scopes[0]`, `scenarios[2].model`."""
     if isinstance(detail, dict):
-        return {str(k): v for k, v in detail.items()}
-    return {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+        for key, value in detail.items():
+            key = str(key)
+            step = f"[{key}]" if key.isdigit() else (f".{key}" if path else key)
+            _flatten(value, path + step, into)
+    elif _is_messages(detail):
+        into[path or "non_field_errors"] = list(detail)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if value:
+                _flatten(value, f"{path}[{index}]", into)
+    else:
+        into[path or "non_field_errors"] = [detail]
+
+
+def _validation_details(detail: Any) -> dict[str, Any]:
+    """One notation for every field path (semantics §2: `details` names each field)."""
+    flat: dict[str, list] = {}
+    _flatten(detail, "", flat)
+    return flat
 
 
 _API_EXCEPTION_TYPES: list[tuple[type[exceptions.APIException], str]] = [

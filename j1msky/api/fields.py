@@ -21,3 +21,15 @@ def Figure(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=None, decimal_places=2, rounding=ROUND_HALF_UP, **kwargs
     )
+
+
+class Text(serializers.CharField):
+    """Text a client sends: a JSON string, never a number or a boolean coerced into one
+    (`"task": 123` is a 400, not the task "123")."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -87,6 +87,10 @@ class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
 
 
+class _ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    pass
+
+
 class _NumberInFilter(django_filters.BaseInFilter, NumberFilter):
     pass
 
@@ -95,6 +99,10 @@ def _filter_for(model_field: models.Field, field_name: str, op: str) -> django_f
     lookup, exclude = OPERATORS[op]
     kwargs = {"field_name": field_name, "lookup_expr": lookup, "exclude": exclude}
     numeric = isinstance(model_field, models.DecimalField | models.IntegerField | models.FloatField)
+    if model_field.choices and op in ("eq", "ne", "in"):
+        # A value the field can never hold is a mistake, not an empty list.
+        kwargs["choices"] = model_field.choices
+        return (_ChoiceInFilter if op == "in" else django_filters.ChoiceFilter)(**kwargs)
     if op == "in":
         return (_NumberInFilter if numeric else _CharInFilter)(**kwargs)
     if op in ("contains", "starts_with", "ends_with"):
@@ -164,6 +172,22 @@ def _as_param(value: Any, field: str) -> str:
     )
 
 
+def _unknown_filter(key: str, operators: dict[str, list[str]]) -> InvalidFilter:
+    """A parameter that is no filter; when it names a field that only takes operators
+    (`task`), say which parameters it does take."""
+    ops = operators.get(key)
+    if ops:
+        names = ", ".join(f"{key}_{op}" for op in ops if op != "eq")
+        return InvalidFilter(
+            f"'{key}' takes an operator: use {names}",
+            details={key: [f"Use {names}"]},
+        )
+    return InvalidFilter(
+        f"Unknown filter '{key}'. Allowed: {_allowed_text(operators)}",
+        details={key: ["Unknown filter"]},
+    )
+
+
 def _allowed_text(operators: dict[str, list[str]]) -> str:
     return "; ".join(f"{f} ({', '.join(ops)})" for f, ops in operators.items()) or "none"
 
@@ -196,10 +220,7 @@ class ListFilterBackend(BaseFilterBackend):
             if key in RESERVED_PARAMS or key in extra:
                 continue
             if key not in names:
-                raise InvalidFilter(
-                    f"Unknown filter '{key}'. Allowed: {_allowed_text(operators)}",
-                    details={key: ["Unknown filter"]},
-                )
+                raise _unknown_filter(key, operators)
             values = request.query_params.getlist(key)
             data[key] = ",".join(values) if key.endswith("_in") else values[-1]
 

@@ -65,6 +65,11 @@ class ListPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
+        if getattr(view, "cursor_only", False) and "offset" in request.query_params:
+            raise InvalidPagination(
+                "This list pages by cursor only: send cursor (empty for the first page)",
+                details={"offset": ["Not used by this list; use cursor"]},
+            )
         if "cursor" in request.query_params or getattr(view, "cursor_only", False):
             self.mode = "cursor"
             return self._cursor_page(queryset, request)

@@ -19,11 +19,11 @@ from j1msky.errors import InsufficientPrivileges, InsufficientScope, NotAuthenti
 PUBLIC = "public"
 
 SCOPES = {
-    "agents:read": "List and read agents, events, rate limits, system and orchestrator status.",
+    "agents:read": "List and read agents, events, rate limits, orchestrator status.",
     "agents:write": "Spawn and cancel agents.",
     "billing:read": "Usage, budget and the pricing calculators.",
     "billing:write": "Persist pricing records: decisions, exceptions, policy.",
-    "admin:write": "Keys, webhooks, security settings and the budget.",
+    "admin:write": "Keys, webhooks, security settings, the budget, /system and /metrics.",
 }
 
 

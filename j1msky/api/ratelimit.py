@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from rest_framework.throttling import BaseThrottle
 
 from j1msky.api.permissions import declared_for
@@ -90,14 +90,18 @@ def counter_hit(
             raise ServiceUnavailable("Rate-limit store unavailable") from exc
         return int(count), end
     table = RateCounter._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, window_start, count, expires_at) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (key, window_start) DO UPDATE SET count = {table}.count + %s "
-            "RETURNING count",
-            [key, start, n, end, n],
-        )
-        (count,) = cursor.fetchone()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (key, window_start, count, expires_at) "
+                f"VALUES (%s, %s, %s, %s) ON CONFLICT (key, window_start) "
+                f"DO UPDATE SET count = {table}.count + %s RETURNING count",
+                [key, start, n, end, n],
+            )
+            (count,) = cursor.fetchone()
+    except DatabaseError as exc:
+        logger.error("rate-limit counter store unavailable: %s", exc)
+        raise ServiceUnavailable("Rate-limit store unavailable") from exc
     return int(count), end
 
 
@@ -116,7 +120,11 @@ def counter_peek(
             raise ServiceUnavailable("Rate-limit store unavailable") from exc
         return int(value or 0), end
     row = RateCounter.objects.filter(key=key, window_start=start).values_list("count", flat=True)
-    return int(row.first() or 0), end
+    try:
+        return int(row.first() or 0), end
+    except DatabaseError as exc:
+        logger.error("rate-limit counter store unavailable: %s", exc)
+        raise ServiceUnavailable("Rate-limit store unavailable") from exc
 
 
 def counters_purge(*, now: float | None = None) -> int:

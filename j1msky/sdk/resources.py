@@ -175,17 +175,20 @@ class Pricing:
 
 
 # Where each kind of webhook lives (semantics §11): agent events under /webhooks, pricing events
-# under the reference's /pricing/webhook (create, delete) and /pricing/webhooks (list).
+# under the reference's /pricing/webhook (create, one) and /pricing/webhooks (list). A delivery
+# of either kind is replayed by its own id.
 WEBHOOK_ROUTES = {
     "agent": {
         "create": "webhooks",
         "list": "webhooks",
         "one": "webhooks/{id}",
+        "replay": "webhooks/deliveries/{id}/replay",
     },
     "pricing": {
         "create": "pricing/webhook",
         "list": "pricing/webhooks",
         "one": "pricing/webhook/{id}",
+        "replay": "webhooks/deliveries/{id}/replay",
     },
 }
 
@@ -224,9 +227,28 @@ class Webhooks:
         """The delivery log of one endpoint: every attempt's status, duration and excerpt."""
         return iterate_list(self._agency, self._one(webhook_id, "/deliveries"), filters)
 
-    def replay(self, webhook_id: str, delivery_id: str) -> Record:
-        """Send a logged delivery again."""
-        path = self._one(webhook_id, f"/deliveries/{segment(delivery_id)}/replay")
+    def get(self, webhook_id: str) -> Record:
+        return self._agency._get(self._one(webhook_id))
+
+    def pause(self, webhook_id: str) -> Record:
+        """Hold deliveries (they are kept) until `resume`."""
+        return self._agency._post(self._one(webhook_id, "/pause"), {})
+
+    def resume(self, webhook_id: str) -> Record:
+        """Deliver again, held deliveries first; also re-enables a disabled endpoint."""
+        return self._agency._post(self._one(webhook_id, "/resume"), {})
+
+    def rotate_secret(
+        self, webhook_id: str, secret: str | None = None, grace_hours: int | None = None
+    ) -> Record:
+        """A new signing secret (shown once); for `grace_hours` (default 24) deliveries are
+        signed with both."""
+        body = payload(secret=secret, grace_hours=grace_hours)
+        return self._agency._post(self._one(webhook_id, "/rotate-secret"), body)
+
+    def replay(self, delivery_id: str) -> Record:
+        """Send a logged delivery again, now, with the same `webhook-id`."""
+        path = self._routes["replay"].format(id=segment(delivery_id))
         return self._agency._post(path, {})
 
     def test(self, webhook_id: str, event: str | None = None) -> Record:

@@ -162,7 +162,14 @@ export interface Webhooks {
   list(filters?: ListFilters): AsyncGenerator<JsonObject>;
   delete(webhookId: string): Promise<JsonObject>;
   deliveries(webhookId: string, filters?: ListFilters): AsyncGenerator<JsonObject>;
-  replay(webhookId: string, deliveryId: string): Promise<JsonObject>;
+  get(webhookId: string): Promise<JsonObject>;
+  pause(webhookId: string): Promise<JsonObject>;
+  resume(webhookId: string): Promise<JsonObject>;
+  rotateSecret(
+    webhookId: string,
+    options?: { secret?: string; graceHours?: number },
+  ): Promise<JsonObject>;
+  replay(deliveryId: string): Promise<JsonObject>;
   test(webhookId: string, options?: { event?: string }): Promise<JsonObject>;
 }
 

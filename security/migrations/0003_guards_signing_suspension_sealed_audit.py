@@ -3,7 +3,6 @@
 import django.utils.timezone
 import j1msky.sealing
 import security.crypto
-import security.models.audit
 import security.models.network
 from django.conf import settings
 from django.db import migrations, models
@@ -26,7 +25,7 @@ class Migration(migrations.Migration):
                 ('retention_days', models.PositiveIntegerField(default=90)),
                 ('include_request_body', models.BooleanField(default=False)),
                 ('include_response_body', models.BooleanField(default=False)),
-                ('events', models.JSONField(default=security.models.audit.default_audit_events)),
+                ('events', models.JSONField(blank=True, default=None, help_text='The events recorded; null: every event the apps register.', null=True)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_by', models.CharField(blank=True, max_length=160)),
             ],

@@ -1,6 +1,6 @@
 """The security app's tables: keys, the audit log, the network guards."""
 
-from security.models.audit import AUDIT_EVENTS, AuditLog, AuditSetting, default_audit_events
+from security.models.audit import AuditLog, AuditSetting
 from security.models.keys import ApiKey, ApiKeyQuerySet, hash_secret, new_key_id, new_key_secret
 from security.models.network import (
     IpAllowlist,
@@ -11,7 +11,6 @@ from security.models.network import (
 )
 
 __all__ = [
-    "AUDIT_EVENTS",
     "ApiKey",
     "ApiKeyQuerySet",
     "AuditLog",
@@ -20,7 +19,6 @@ __all__ = [
     "IpBlock",
     "IpBlockQuerySet",
     "SignatureSeen",
-    "default_audit_events",
     "hash_secret",
     "new_block_id",
     "new_key_id",

@@ -6,26 +6,6 @@ from django.utils import timezone
 
 from j1msky.sealing import ContentJSONField
 
-# Every event the audit log knows, in the order the reference lists its own first.
-AUDIT_EVENTS = (
-    "agent.spawn",
-    "agent.complete",
-    "agent.fail",
-    "api.key.used",
-    "config.change",
-    "security.violation",
-    "api.key.created",
-    "api.key.revoked",
-    "api.key.rotated",
-    "api.key.suspended",
-    "api.key.reinstated",
-    "agent.purge",
-    "privacy.export",
-)
-# Always recorded, whatever the configuration says: a change of the configuration itself (so
-# turning the log off leaves a trace) is a `config.change` with resource_type `audit_config`.
-ALWAYS_RECORDED_RESOURCE = "audit_config"
-
 
 class AuditLog(models.Model):
     """One audited event (semantics §12.5). Details are sealed at rest with the content (they may
@@ -63,10 +43,6 @@ class AuditLog(models.Model):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.event}"
 
 
-def default_audit_events() -> list[str]:
-    return list(AUDIT_EVENTS)
-
-
 class AuditSetting(models.Model):
     """The audit configuration (`POST /security/audit`), one row, system-wide."""
 
@@ -81,7 +57,12 @@ class AuditSetting(models.Model):
     retention_days = models.PositiveIntegerField(default=90)
     include_request_body = models.BooleanField(default=False)
     include_response_body = models.BooleanField(default=False)
-    events = models.JSONField(default=default_audit_events)
+    events = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="The events recorded; null: every event the apps register.",
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.CharField(max_length=160, blank=True)
 

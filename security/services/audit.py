@@ -21,18 +21,22 @@ from security.privacy import pii_mask_values, secrets_redact
 
 # What a row may quote of a request's content: masked for PII, erased with the content.
 CONTENT_DETAILS = ("task_preview", "result_preview", "request_body", "response_body")
-# Recorded whatever `log_level` says (minimal records only these and warnings).
-ESSENTIAL_EVENTS = frozenset(
-    {
-        "config.change",
-        "security.violation",
-        "api.key.created",
-        "api.key.revoked",
-        "api.key.rotated",
-        "api.key.suspended",
-        "api.key.reinstated",
-    }
-)
+_events: dict[str, bool] = {}  # registered audit events -> essential (kept at `minimal`)
+
+
+def audit_events_register(*events: str, essential: bool = False) -> None:
+    """Declare the audit events an app records (from its AppConfig), so the audit configuration
+    can name them; `essential` ones (configuration changes, violations, the key lifecycle) are
+    kept at the `minimal` level too."""
+    for event in events:
+        _events[event] = essential or _events.get(event, False)
+
+
+def audit_events() -> list[str]:
+    """Every registered audit event, in registration order."""
+    return list(_events)
+
+
 AUDIT_CONFIG_RESOURCE = "audit_config"
 
 
@@ -57,10 +61,10 @@ def audit_wanted(
     is always recorded, so turning the log off leaves a trace."""
     if event == "config.change" and resource_type == AUDIT_CONFIG_RESOURCE:
         return True
-    if not config.enabled or event not in config.events:
+    if not config.enabled or (config.events is not None and event not in config.events):
         return False
     if config.log_level == AuditSetting.Level.MINIMAL:
-        return event in ESSENTIAL_EVENTS or severity != AuditLog.Severity.INFO
+        return _events.get(event, False) or severity != AuditLog.Severity.INFO
     return True
 
 
@@ -134,7 +138,9 @@ def audit_setting_set(
     for name, value in values.items():
         if name not in AUDIT_CONFIG_FIELDS:
             raise TypeError(f"unknown audit setting {name}")
-        setattr(config, name, list(dict.fromkeys(value)) if name == "events" else value)
+        if name == "events" and value is not None:
+            value = list(dict.fromkeys(value))
+        setattr(config, name, value)
     config.updated_at = timezone.now()
     config.updated_by = (actor or actor_of(api_key=actor_key))[:160]
     config.save()

@@ -1,31 +1,8 @@
-"""Fixtures for the agents tests: the fake provider server."""
+"""Fixtures for the agents tests (`fake_provider`, `live_providers`: tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-from tests.fakeprovider import FakeProviderServer, fake_provider_server
-
-
-@pytest.fixture
-def fake_provider() -> Iterator[FakeProviderServer]:
-    """A fresh fake provider on 127.0.0.1 (both wire formats), stopped after the test."""
-    with fake_provider_server() as server:
-        yield server
-
-
-@pytest.fixture
-def live_providers(fake_provider, settings):
-    """Every provider configured with a key, pointed at the fake provider server."""
-    settings.J1MSKY_PROVIDERS = {
-        "ANTHROPIC": {"api_key": "sk-ant-test", "base_url": fake_provider.anthropic_base_url},
-        "KIMI": {"api_key": "sk-kimi-test", "base_url": fake_provider.openai_base_url},
-        "MINIMAX": {"api_key": "sk-minimax-test", "base_url": fake_provider.openai_base_url},
-        "OPENAI": {"api_key": "sk-openai-test", "base_url": fake_provider.openai_base_url},
-    }
-    return fake_provider
 
 
 @pytest.fixture

@@ -150,6 +150,34 @@ def test_a_run_of_5xx_opens_the_breaker_and_later_spawns_take_the_fallback(
     assert later["model"] == "k2p5" and later["requested_model"] == "sonnet"
 
 
+def test_every_breaker_open_is_429_until_the_first_lets_a_probe_through(writer):
+    """`retry_after` is the wait until the first candidate's breaker half-opens, not a guess."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    opened = {  # seconds ago; open periods: anthropic 90 s, the others 60 s
+        "anthropic": 10,  # 80 s left
+        "kimi-coding": 50,  # 10 s left: the first to let a call through
+        "minimax-portal": 5,
+        "openai-codex": 0,
+    }
+    for provider, ago in opened.items():
+        Provider.objects.filter(pk=provider).update(
+            breaker_state="open", breaker_failures=5, breaker_opened_at=now - timedelta(seconds=ago)
+        )
+    response = spawn(writer, model="sonnet")
+    assert response.status_code == 429
+    error = response.json()["error"]
+    assert error["type"] == "provider_unavailable"
+    assert error["retry_after"] == 10
+    assert response["Retry-After"] == "10"
+    # Without the fallback chain only sonnet's provider counts.
+    alone = spawn(writer, model="sonnet", fallback=False).json()["error"]
+    assert 79 <= alone["retry_after"] <= 80
+
+
 def test_timeout_aborts_a_slow_provider_and_charges_what_it_used(
     writer, live_providers, run_waiting
 ):

@@ -76,6 +76,9 @@ def test_cancel_stops_the_provider_stream_and_refunds_reserved_minus_actual(writ
     detail = writer.get(f"/api/agent/{agent_id}").json()
     assert Decimal(str(detail["refund"])) == agent.reserved_cost - agent.actual_cost > 0
     assert Reservation.objects.get(pk=agent.reservation_id).state == "released"
+    # The run keeps what the provider had streamed before the cancel, and is charged for it.
+    assert detail["result"] and set(detail["result"]) == {"b"} and len(detail["result"]) < 4000
+    assert detail["usage"]["output_tokens"] > 0
 
 
 def test_killed_worker_leaves_no_agent_running_and_no_double_charge(writer, live_providers):

@@ -137,6 +137,7 @@ def test_usage_of_an_empty_period_is_zero(reader):
         "total_cost": 0,
         "by_model": {},
         "by_day": {},
+        "simulated_cost": 0,
     }
 
 
@@ -204,6 +205,7 @@ def test_budget_shape_and_numbers(reader, settings):
             .isoformat()
             .replace("T00:00:00", "T00:00:00Z")
         ),
+        "simulated_spend": 0,
         "key_budget": None,
     }
 

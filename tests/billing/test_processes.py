@@ -14,11 +14,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils import timezone
 
 from agents.models import Provider
-from billing.models import BudgetDay, LedgerEntry, ProviderWindow, Reservation
+from billing.models import BudgetDay, LedgerEntry, LedgerModelDay, ProviderWindow, Reservation
 from billing.services import budget_reserve, budget_set, reservation_reap
 from tests.processes import PYTHON, ROOT, gunicorn_server, subprocess_env
 
@@ -184,6 +184,10 @@ def test_calls_recorded_while_another_process_settles_are_each_counted_once(tmp_
     assert 0 < actual < ledger  # settled midway: some calls came after it
     assert day.spent_micros == ledger
     assert day.reserved_micros == 0
+    # The (day, model) rollup took every call of the three processes, once.
+    rollup = LedgerModelDay.objects.get(day=reservation.day, model="sonnet")
+    assert (rollup.calls, rollup.cost_micros) == (entries.count(), ledger)
+    assert rollup.first_at == entries.aggregate(first=Min("created_at"))["first"]
 
 
 def test_killed_holder_is_released_by_the_reaper_and_the_day_adds_up():

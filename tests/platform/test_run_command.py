@@ -1,5 +1,6 @@
 """`manage.py up` (what `make run` calls): web + worker + beat, healthy, stopped by Ctrl-C."""
 
+import os
 import re
 import signal
 import subprocess
@@ -85,3 +86,60 @@ def test_up_never_prints_a_password_the_operator_supplied(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "operator-chose-this-1" not in done.stdout + done.stderr
     assert "admin login: admin (" in done.stdout
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_ctrl_c_stops_everything_every_time(tmp_path):
+    """Ten starts, each stopped by a terminal's Ctrl-C (SIGINT to the whole foreground process
+    group): every process is gone within 10 s and the port is free again."""
+    port = free_port()
+    env = subprocess_env(J1MSKY_DATA_DIR=str(tmp_path))
+    command = [PYTHON, "manage.py", "up", "--bind", f"127.0.0.1:{port}"]
+    command += ["--web-workers", "2", "--worker-concurrency", "2"]
+    for attempt in range(10):
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        family = _descendants(proc.pid)
+        assert len(family) >= 5, (attempt, family)  # gunicorn master + 2 workers, worker, beat…
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+        stopped_at = time.monotonic()
+        proc.wait(timeout=15)
+        alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        while alive and time.monotonic() - stopped_at < 10:
+            time.sleep(0.1)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert alive == [], (attempt, [p.cmdline() for p in alive])
+        assert time.monotonic() - stopped_at < 10, attempt
+        assert proc.returncode == 0, attempt
+        assert _port_free(port), attempt

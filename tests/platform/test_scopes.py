@@ -5,7 +5,7 @@ import pytest
 from j1msky.api.permissions import PUBLIC, SCOPES, required_scope_for
 from tests.routes import api_routes, concrete
 
-PUBLIC_ROUTES = {"/api/v1/health", "/api/v1/schema/", "/api/v1/docs/"}
+PUBLIC_ROUTES = {"/api/v1/", "/api/v1/health", "/api/v1/schema/", "/api/v1/docs/"}
 
 
 def test_there_are_routes_to_check():

@@ -200,8 +200,12 @@ def test_agent_webhooks_register_list_delete_deliveries_replay_and_test(api, age
     api.json("GET", "/api/webhooks", {"data": [{"webhook_id": "wh_1"}], "pagination": {}})
     api.json("DELETE", "/api/webhooks/wh_1", {"success": True})
     api.json("GET", "/api/webhooks/wh_1/deliveries", {"data": [{"delivery_id": "d1"}]})
-    api.json("POST", "/api/webhooks/wh_1/deliveries/d1/replay", {"success": True})
+    api.json("POST", "/api/webhooks/deliveries/d1/replay", {"success": True})
     api.json("POST", "/api/webhooks/wh_1/test", {"success": True, "delivery_id": "d2"})
+    api.json("GET", "/api/webhooks/wh_1", {"webhook_id": "wh_1", "status": "active"})
+    api.json("POST", "/api/webhooks/wh_1/pause", {"webhook_id": "wh_1", "status": "paused"})
+    api.json("POST", "/api/webhooks/wh_1/resume", {"webhook_id": "wh_1", "status": "active"})
+    api.json("POST", "/api/webhooks/wh_1/rotate-secret", {"success": True, "secret": "whsec_n"})
     hook = agency.webhooks.create("https://example.com/hook", ["agent.completed", "agent.failed"])
     assert hook.secret == "whsec_abc"
     assert api.seen("POST", "/api/webhooks")[0].json == {
@@ -210,9 +214,14 @@ def test_agent_webhooks_register_list_delete_deliveries_replay_and_test(api, age
     }
     assert [w.webhook_id for w in agency.webhooks.list()] == ["wh_1"]
     assert [d.delivery_id for d in agency.webhooks.deliveries("wh_1")] == ["d1"]
-    assert agency.webhooks.replay("wh_1", "d1").success is True
+    assert agency.webhooks.replay("d1").success is True
     assert agency.webhooks.test("wh_1", "agent.completed").delivery_id == "d2"
     assert api.seen("POST", "/api/webhooks/wh_1/test")[0].json == {"event": "agent.completed"}
+    assert agency.webhooks.get("wh_1").status == "active"
+    assert agency.webhooks.pause("wh_1").status == "paused"
+    assert agency.webhooks.resume("wh_1").status == "active"
+    assert agency.webhooks.rotate_secret("wh_1", grace_hours=2).secret == "whsec_n"
+    assert api.seen("POST", "/api/webhooks/wh_1/rotate-secret")[0].json == {"grace_hours": 2}
     assert agency.webhooks.delete("wh_1").success is True
 
 
@@ -222,11 +231,15 @@ def test_pricing_webhooks_use_the_reference_routes(api, agency):
     listed = {"success": True, "webhooks": [{"webhook_id": "pricing_webhook_1"}], "count": 1}
     api.json("GET", "/api/pricing/webhooks", listed)
     api.json("DELETE", "/api/pricing/webhook/pricing_webhook_1", {"success": True})
+    api.json("GET", "/api/pricing/webhook/pricing_webhook_1/deliveries", {"data": []})
+    api.json("POST", "/api/webhooks/deliveries/d9/replay", {"success": True})
     events = ["pricing.quote_generated"]
     assert agency.pricing.webhooks.create("https://x.test/p", events, "s3").webhook_id
     assert api.seen("POST", "/api/pricing/webhook")[0].json["secret"] == "s3"
     assert [w.webhook_id for w in agency.pricing.webhooks.list()] == ["pricing_webhook_1"]
     assert agency.pricing.webhooks.delete("pricing_webhook_1").success
+    assert list(agency.pricing.webhooks.deliveries("pricing_webhook_1")) == []
+    assert agency.pricing.webhooks.replay("d9").success
 
 
 def test_ids_are_sent_as_one_path_segment(api, agency):

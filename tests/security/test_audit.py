@@ -268,3 +268,27 @@ def test_rows_past_the_retention_are_purged_by_the_beat(admin_client):
     assert audit_retention_purge_task() == 1
     assert not AuditLog.objects.filter(pk=old.pk).exists()
     assert AuditLog.objects.filter(pk=keep.pk).exists()
+
+
+def test_events_default_to_every_registered_one_and_can_return_to_it(admin_client):
+    body = admin_client.get("/api/security/audit").json()
+    assert body["events"] == body["known_events"]
+    assert {"agent.spawn", "admin.action", "webhook.created", "privacy.export"} <= set(
+        body["known_events"]
+    )
+    assert configure(admin_client, events=["agent.spawn"]).json()["events"] == ["agent.spawn"]
+    again = configure(admin_client, events=None).json()
+    assert again["events"] == again["known_events"]
+
+
+def test_minimal_keeps_webhook_changes(admin_client, settings):
+    settings.J1MSKY_WEBHOOK_ALLOW_HTTP = True
+    settings.J1MSKY_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    configure(admin_client, log_level="minimal")
+    created = admin_client.post(
+        "/api/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "events": ["agent.completed"]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert AuditLog.objects.filter(event="webhook.created").exists()

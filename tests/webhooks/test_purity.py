@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ["ssrf", "http", "signing", "schedule"]
+MODULES = ["ssrf", "http", "signing", "schedule", "payload"]
 THIRD_PARTY = {"http": {"httpx", "httpcore", "certifi"}}
 
 

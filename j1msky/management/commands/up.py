@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from j1msky.startup import startup_hooks_run
+from j1msky.supervisor import Supervisor
 
 BIN = Path(sys.executable).parent
 
@@ -37,7 +35,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, web_workers, worker_concurrency, prepare_only, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
         host, _, port = bind.rpartition(":")
         url = f"http://{'localhost' if host in ('0.0.0.0', '127.0.0.1', '') else host}:{port}"
         self.stdout.write(f"J1MSKY on {url}/api/  (docs: {url}/api/docs/, admin: {url}/admin/)")
@@ -59,6 +56,8 @@ class Command(BaseCommand):
                 str(web_workers),
                 "--threads",
                 "4",
+                "--graceful-timeout",
+                "5",
                 "--access-logfile",
                 "-",
             ],
@@ -76,34 +75,6 @@ class Command(BaseCommand):
             ],
             "beat": [str(BIN / "celery"), "-A", "j1msky", "beat", "--loglevel", "INFO"],
         }
-        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        stopping = False
-
-        def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        try:
-            while not stopping:
-                for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping all")
-                        exit_code = proc.returncode or 1
-                        stopping = True
-                time.sleep(0.5)
-        finally:
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            self.stdout.write("stopped web, worker and beat")
-        if exit_code:
-            sys.exit(exit_code)
+        code = Supervisor(commands, say=self.stdout.write).run()
+        if code:
+            sys.exit(code)

@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from j1msky.api.fields import Text
 from pricing import engine
 from pricing.api.serializers.fields import (
     ChoiceText,
@@ -150,7 +151,7 @@ class PricingDecisionRequestSerializer(PricingQuoteRequestSerializer):
         required=False,
         help_text=APPROVER_HELP,
     )
-    quote_id = serializers.CharField(
+    quote_id = Text(
         required=False,
         allow_blank=True,
         max_length=40,
@@ -316,13 +317,13 @@ class PricingExceptionAlertRequestSerializer(RequestSerializer):
 
 
 class PricingExceptionCreateRequestSerializer(RequestSerializer):
-    decision_id = serializers.CharField(max_length=40, help_text="An escalated decision of yours.")
-    approver = serializers.CharField(
+    decision_id = Text(max_length=40, help_text="An escalated decision of yours.")
+    approver = Text(
         required=False, allow_blank=True, max_length=100, help_text="Default deal-desk."
     )
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    reason = Text(required=False, allow_blank=True, max_length=1000)
 
 
 class PricingExceptionCloseRequestSerializer(RequestSerializer):
-    closed_by = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    resolution = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    closed_by = Text(required=False, allow_blank=True, max_length=100)
+    resolution = Text(required=False, allow_blank=True, max_length=1000)

@@ -149,9 +149,15 @@ class Pricing {
 }
 
 // Where each kind of webhook lives (semantics §11).
+// A delivery of either kind is replayed by its own id.
 const WEBHOOK_ROUTES = {
-  agent: { create: 'webhooks', list: 'webhooks', one: 'webhooks/' },
-  pricing: { create: 'pricing/webhook', list: 'pricing/webhooks', one: 'pricing/webhook/' },
+  agent: { create: 'webhooks', list: 'webhooks', one: 'webhooks/', replay: 'webhooks/deliveries/' },
+  pricing: {
+    create: 'pricing/webhook',
+    list: 'pricing/webhooks',
+    one: 'pricing/webhook/',
+    replay: 'webhooks/deliveries/',
+  },
 };
 
 // agency.webhooks (agent events) and agency.pricing.webhooks (pricing events).
@@ -187,10 +193,30 @@ class Webhooks {
     return iterateList(this.agency, this.one(webhookId, '/deliveries'), filters);
   }
 
-  replay(webhookId, deliveryId) {
-    return this.call('POST', this.one(webhookId, `/deliveries/${seg(deliveryId)}/replay`), {
-      body: {},
+  get(webhookId) {
+    return this.call('GET', this.one(webhookId));
+  }
+
+  // Hold deliveries (they are kept) until resume().
+  pause(webhookId) {
+    return this.call('POST', this.one(webhookId, '/pause'), { body: {} });
+  }
+
+  // Deliver again, held deliveries first; also re-enables a disabled endpoint.
+  resume(webhookId) {
+    return this.call('POST', this.one(webhookId, '/resume'), { body: {} });
+  }
+
+  // A new signing secret (shown once); for graceHours (default 24) deliveries carry both.
+  rotateSecret(webhookId, { secret, graceHours } = {}) {
+    return this.call('POST', this.one(webhookId, '/rotate-secret'), {
+      body: { secret, graceHours },
     });
+  }
+
+  // Send a logged delivery again, now, with the same webhook-id.
+  replay(deliveryId) {
+    return this.call('POST', `${this.routes.replay}${seg(deliveryId)}/replay`, { body: {} });
   }
 
   test(webhookId, { event } = {}) {

@@ -229,7 +229,11 @@ test('agent and pricing webhooks use their routes', async () => {
     api.json('GET', '/api/webhooks', { data: [{ webhook_id: 'wh_1' }], pagination: {} });
     api.json('DELETE', '/api/webhooks/wh_1', { success: true });
     api.json('GET', '/api/webhooks/wh_1/deliveries', { data: [{ delivery_id: 'd1' }] });
-    api.json('POST', '/api/webhooks/wh_1/deliveries/d1/replay', { success: true });
+    api.json('POST', '/api/webhooks/deliveries/d1/replay', { success: true });
+    api.json('GET', '/api/webhooks/wh_1', { webhook_id: 'wh_1', status: 'active' });
+    api.json('POST', '/api/webhooks/wh_1/pause', { webhook_id: 'wh_1', status: 'paused' });
+    api.json('POST', '/api/webhooks/wh_1/resume', { webhook_id: 'wh_1', status: 'active' });
+    api.json('POST', '/api/webhooks/wh_1/rotate-secret', { success: true, secret: 'whsec_n' });
     api.json('POST', '/api/webhooks/wh_1/test', { success: true, delivery_id: 'd2' });
     api.json('POST', '/api/pricing/webhook', { success: true, webhook_id: 'pricing_webhook_1' });
     api.json('GET', '/api/pricing/webhooks', {
@@ -261,7 +265,14 @@ test('agent and pricing webhooks use their routes', async () => {
       (await collect(agency.webhooks.deliveries('wh_1'))).map((d) => d.delivery_id),
       ['d1'],
     );
-    assert.equal((await agency.webhooks.replay('wh_1', 'd1')).success, true);
+    assert.equal((await agency.webhooks.replay('d1')).success, true);
+    assert.equal((await agency.webhooks.get('wh_1')).status, 'active');
+    assert.equal((await agency.webhooks.pause('wh_1')).status, 'paused');
+    assert.equal((await agency.webhooks.resume('wh_1')).status, 'active');
+    assert.equal((await agency.webhooks.rotateSecret('wh_1', { graceHours: 2 })).secret, 'whsec_n');
+    assert.deepEqual(api.seen('POST', '/api/webhooks/wh_1/rotate-secret')[0].json, {
+      grace_hours: 2,
+    });
     assert.equal(
       (await agency.webhooks.test('wh_1', { event: 'agent.completed' })).delivery_id,
       'd2',

@@ -3,19 +3,26 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from security.models import AUDIT_EVENTS, AuditLog, AuditSetting
+from security.models import AuditLog, AuditSetting
+from security.services import audit_events
 
 
 class EventListField(serializers.ListField):
-    child = serializers.ChoiceField(
-        choices=list(AUDIT_EVENTS),
-        error_messages={"invalid_choice": f"Unknown event. Known: {', '.join(AUDIT_EVENTS)}"},
-    )
+    """Audit event names the apps registered; null for every one of them."""
+
+    child = serializers.CharField(max_length=64)
 
     def to_internal_value(self, data):
         if isinstance(data, str):
             data = [s.strip() for s in data.split(",") if s.strip()]
-        return super().to_internal_value(data)
+        events = super().to_internal_value(data)
+        known = audit_events()
+        unknown = [e for e in events if e not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown event: {unknown[0]}. Known: {', '.join(known)}"
+            )
+        return events
 
     def get_value(self, dictionary):
         if hasattr(dictionary, "getlist") and self.field_name in dictionary:
@@ -32,10 +39,18 @@ class AuditConfigSetSerializer(serializers.Serializer):
     retention_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
     include_request_body = serializers.BooleanField(required=False)
     include_response_body = serializers.BooleanField(required=False)
-    events = EventListField(required=False, allow_empty=True)
+    events = EventListField(
+        required=False,
+        allow_empty=True,
+        allow_null=True,
+        help_text="The events to record (null: every known event).",
+    )
 
 
 class AuditConfigSerializer(serializers.ModelSerializer):
+    events = serializers.SerializerMethodField(
+        help_text="The events recorded (every known event unless a list was configured)."
+    )
     known_events = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,8 +69,12 @@ class AuditConfigSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_events(self, config) -> list[str]:
+        return audit_events() if config.events is None else list(config.events)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_known_events(self, config) -> list[str]:
-        return list(AUDIT_EVENTS)
+        return audit_events()
 
 
 class AuditResourceSerializer(serializers.Serializer):

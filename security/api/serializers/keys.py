@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from j1msky.api.fields import Text
 from j1msky.api.permissions import SCOPES
 from security.models import ApiKey
 
@@ -100,7 +101,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = Text(max_length=100)
     scopes = ScopeListField(allow_empty=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     expires_in_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
@@ -136,7 +137,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 
 class ApiKeyRevokeSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = Text(max_length=200, required=False, allow_blank=True, default="")
     notify_user = serializers.BooleanField(required=False, default=False)
     revoke_descendants = serializers.BooleanField(
         required=False,

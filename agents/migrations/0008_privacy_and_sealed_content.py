@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agents', '0006_event_outbox_moves_to_platform'),
+        ('agents', '0007_agent_status_model_index'),
         ('billing', '0002_plain_ids'),
         ('security', '0003_guards_signing_suspension_sealed_audit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_plain_ids'),
+        ('billing', '0003_ledger_model_day'),
         ('security', '0003_guards_signing_suspension_sealed_audit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
