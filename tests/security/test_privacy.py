@@ -20,6 +20,8 @@ from j1msky.sealing import content_rows_reseal, content_sealing
 from security.crypto import data_key_generate, keyring_get, keyring_reset
 from security.models import ApiKey, AuditLog
 from security.privacy import pii_detect, pii_mask, secrets_redact
+from tests.webhooks.conftest import deliver
+from tests.webhooks.receivers import http_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +41,45 @@ def raw_dump() -> str:
 # --- sealed at rest ----------------------------------------------------------------------------
 
 
+def echo_receiver():
+    """A webhook receiver that answers with the body it got (its excerpt is then the payload)."""
+    holder: list = []
+
+    def echo(handler) -> None:
+        body = holder[0].requests[-1].body
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    receiver = http_receiver(echo)
+    return receiver, holder
+
+
 def test_no_task_result_or_secret_is_in_clear_in_the_tables_or_the_logs(
-    make_client, run_waiting, caplog
+    make_client, run_waiting, caplog, settings
 ):
     caplog.set_level(logging.DEBUG)
+    settings.J1MSKY_WEBHOOK_ALLOW_HTTP = True
+    settings.J1MSKY_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     client = make_client(signing_secret=True)
-    single = client.post("/api/spawn", {"model": "k2p5", "task": TASK}, format="json").json()
-    team = client.post(
-        "/api/spawn-team", {"team": "team_coding", "task": "Lighthouse team review"}, format="json"
-    ).json()
-    run_waiting()
+    receiving, holder = echo_receiver()
+    with receiving as receiver:
+        holder.append(receiver)
+        hook = client.post(
+            "/api/webhooks",
+            {"url": f"http://127.0.0.1:{receiver.port}/h", "events": ["agent.completed"]},
+            format="json",
+        ).json()
+        single = client.post("/api/spawn", {"model": "k2p5", "task": TASK}, format="json").json()
+        team = client.post(
+            "/api/spawn-team",
+            {"team": "team_coding", "task": "Lighthouse team review"},
+            format="json",
+        ).json()
+        run_waiting()
+        assert deliver().delivered == 2
+    assert TASK in receiver.requests[0].body.decode() + receiver.requests[1].body.decode()
     done = {a.agent_id: a for a in Agent.objects.all()}
     assert done[single["agent_id"]].status == done[team["agent_id"]].status == "completed"
     results = [done[single["agent_id"]].result, done[team["agent_id"]].result]
@@ -59,7 +90,7 @@ def test_no_task_result_or_secret_is_in_clear_in_the_tables_or_the_logs(
 
     dump = raw_dump()
     logs = caplog.text
-    secrets = [client.secret, client.key.signing_secret]
+    secrets = [client.secret, client.key.signing_secret, hook["secret"]]
     for text in [TASK, "Lighthouse team review", *results, *step_results, *secrets]:
         for probe in (text, text[:40], text[-40:]):
             assert probe not in dump, probe
