@@ -5,6 +5,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV ?= .venv
 # Test processes (pytest-xdist); CI machines have 2 cores.
 PYTEST_WORKERS ?= 2
+# The code bandit checks for high-severity findings (the tests run subprocesses on purpose).
+BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks bench bin manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install run test lint schema bench browser
@@ -33,6 +35,8 @@ test: $(STAMP) browser
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit -q -r $(BANDIT_PATHS) --severity-level high
+	$(VENV)/bin/python bin/pip_audit_check.py $(VENV)/bin/pip-audit
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from j1msky.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from j1msky.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 
 
 class InvalidModel(InvalidInput):
@@ -57,4 +57,18 @@ class ProviderUnavailable(TooManyRequests):
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(
             "Every provider for this request has its circuit breaker open", retry_after=retry_after
+        )
+
+
+class EndpointSunset(DomainError):
+    """410: a v3 endpoint past its sunset (semantics §13), naming its v4 successor."""
+
+    http_status = 410
+    code = "endpoint_sunset"
+
+    def __init__(self, *, endpoint: str, successor: str, sunset: str) -> None:
+        super().__init__(
+            f"The v3 endpoint {endpoint} was retired on {sunset}; use {successor}",
+            successor=successor,
+            sunset=sunset,
         )

@@ -1,10 +1,18 @@
+import django_filters
+
 from agents.models import Agent, ModelAlias, Team
 from j1msky.api.filtering import DateTimeFilter, ListFilterSet
+from j1msky.errors import InvalidFilter
+from j1msky.sealing import content_sealing_enabled
+
+TASK_LOOKUPS = {"task_contains": "icontains", "task_starts_with": "istartswith"}
 
 
 class AgentFilterSet(ListFilterSet):
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    task_contains = django_filters.CharFilter(method="task_filter")
+    task_starts_with = django_filters.CharFilter(method="task_filter")
 
     class Meta:
         model = Agent
@@ -28,6 +36,17 @@ class AgentFilterSet(ListFilterSet):
             "status": "status",
             "priority": "priority_rank",
         }
+
+    def task_filter(self, queryset, name, value):
+        """Task text is sealed at rest while content encryption is on, and a sealed value cannot
+        be searched: the filter then is 400 rather than a scan of every row in clear."""
+        if content_sealing_enabled():
+            raise InvalidFilter(
+                f"'{name}' is unavailable while content is encrypted at rest "
+                "(J1MSKY_ENCRYPT_CONTENT)",
+                details={name: ["Unavailable while content is encrypted at rest"]},
+            )
+        return queryset.filter(**{f"task__{TASK_LOOKUPS[name]}": value})
 
 
 class ModelAliasFilterSet(ListFilterSet):

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from j1msky.sealing import ContentJSONField, ContentTextField
+
 RATE = {"max_digits": 12, "decimal_places": 6}
 MONEY = {"max_digits": 14, "decimal_places": 4}
 
@@ -182,8 +184,8 @@ class Agent(models.Model):
     priority_rank = models.PositiveSmallIntegerField(
         default=1, help_text="2 high, 1 normal, 0 low: waiting work starts highest first."
     )
-    task = models.TextField()
-    result = models.TextField(blank=True)
+    task = ContentTextField()
+    result = ContentTextField(blank=True)
     timeout = models.PositiveIntegerField(default=300)
     max_tokens = models.PositiveIntegerField()
     fallback = models.BooleanField(default=True)
@@ -202,7 +204,7 @@ class Agent(models.Model):
         "billing.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     refund = models.DecimalField(**MONEY, default=0)
-    steps = models.JSONField(
+    steps = ContentJSONField(
         default=list, blank=True, help_text="Team runs: one entry per step, in order."
     )
     progress_tokens = models.PositiveIntegerField(
@@ -216,6 +218,19 @@ class Agent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Privacy (semantics §12.6): the spawn's `privacy` options and what became of the content.
+    detect_pii = models.BooleanField(default=False)
+    mask_pii = models.BooleanField(
+        default=False, help_text="mask_pii_in_logs: PII masked in events, webhooks and audit rows."
+    )
+    pii_detected = models.JSONField(
+        default=list, blank=True, help_text="Kinds of PII found in the task or the result."
+    )
+    retention_days = models.PositiveIntegerField(default=30)
+    content_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the beat erases task and result (cost rows stay)."
+    )
+    content_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-agent_id"]
@@ -225,6 +240,7 @@ class Agent(models.Model):
             models.Index(fields=["status", "-priority_rank", "created_at"]),
             models.Index(fields=["api_key", "status"]),
             models.Index(fields=["completed_at"]),
+            models.Index(fields=["content_erased_at", "content_expires_at"]),
             # /metrics counts agents by status and model: a scan of this index, not the table.
             models.Index(fields=["status", "model"], name="agents_agent_status_model"),
         ]

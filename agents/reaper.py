@@ -51,6 +51,7 @@ def agents_reap(*, now=None) -> int:
         ):
             reaped += 1
             logger.warning("agent %s failed: worker %s lost", agent.agent_id, agent.worker)
+    reaped += agents_of_suspended_keys_end()
     stranded = agent_claimable_count(older_than=now - REQUEUE_AFTER, limit=REQUEUE_MAX)
     messages = min(reaped + stranded, REQUEUE_MAX)
     for _ in range(messages):
@@ -69,3 +70,24 @@ def reservations_reap(*, now=None, lease_seconds: int | None = None) -> int:
         lease_seconds=lease_seconds or settings.J1MSKY_RESERVATION_LEASE_SECONDS,
         holders_alive=lambda holders: reservation_holders_alive(holders, now=now),
     )
+
+
+def agents_of_suspended_keys_end() -> int:
+    """Waiting agents whose key a protection suspended never start: they end
+    `failed/key_suspended`, and their reservations go back to the budget."""
+    ended = 0
+    waiting = Agent.objects.filter(
+        status=Agent.Status.SPAWNING, api_key__suspended_at__isnull=False
+    ).select_related("reservation")
+    for agent in waiting:
+        if agent_finish(
+            agent=agent,
+            status=Agent.Status.FAILED,
+            error_type="key_suspended",
+            error_message="The API key was suspended before this agent started",
+            from_status=Agent.Status.SPAWNING,
+        ):
+            ended += 1
+    if ended:
+        logger.warning("ended %d waiting agent(s) of suspended keys", ended)
+    return ended

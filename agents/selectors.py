@@ -132,3 +132,40 @@ def owner_cost_today(*, owner, now=None) -> Decimal:
         owner=owner, day=budget_day(now or timezone.now())
     ).aggregate(total=Sum("cost_micros"))["total"]
     return from_micros(micros or 0)
+
+
+AGENT_EXPORT_FIELDS = (
+    "agent_id",
+    "model_id",
+    "requested_model",
+    "team_id",
+    "status",
+    "priority",
+    "task",
+    "result",
+    "steps",
+    "metadata",
+    "error_type",
+    "error_message",
+    "estimated_cost",
+    "actual_cost",
+    "input_tokens",
+    "output_tokens",
+    "simulated",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "detect_pii",
+    "mask_pii",
+    "pii_detected",
+    "retention_days",
+    "content_expires_at",
+    "content_erased_at",
+)
+
+
+def agent_export_list(owner) -> list[dict]:
+    """Every agent of the owner with its content in clear (`GET /privacy/export`)."""
+    return list(
+        Agent.objects.filter(owner=owner).order_by("created_at").values(*AGENT_EXPORT_FIELDS)
+    )

@@ -20,7 +20,7 @@ from django.conf import settings
 from agents.messages import run_message_send
 from agents.reaper import agents_reap, reservations_reap
 from agents.runner import agent_run_safely
-from agents.services import agent_claim_next, agent_claimable_exists
+from agents.services import agent_claim_next, agent_claimable_exists, agents_content_expire
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +76,12 @@ def reap_reservations() -> int:
     if released:
         logger.info("released %d reservation(s) with expired leases", released)
     return released
+
+
+@shared_task(name="agents.tasks.erase_expired_content", soft_time_limit=300, time_limit=360)
+def erase_expired_content() -> int:
+    """Hourly: erase the task and result of ended agents past their retention (semantics §12.6)."""
+    erased = agents_content_expire()
+    if erased:
+        logger.info("erased the content of %d agent(s) past their retention", erased)
+    return erased

@@ -228,6 +228,8 @@ class LedgerEntry(models.Model):
             models.Index(fields=["day", "model"], name="billing_ledger_day_model"),
             models.Index(fields=["created_at"], name="billing_ledger_created"),
             models.Index(fields=["owner", "created_at"], name="billing_ledger_owner_created"),
+            # A key's spend over the trailing hour (the cost-spike protection).
+            models.Index(fields=["api_key", "created_at"], name="billing_ledger_key_created"),
         ]
         constraints = [
             models.CheckConstraint(

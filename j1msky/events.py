@@ -30,3 +30,16 @@ def event_emit(
     if type not in _types:
         raise ValueError(f"unknown event type {type}")
     return Event.objects.create(type=type, owner=owner, agent_id=agent_id, data=jsonable(data))
+
+
+def event_content_erase(*, agent_id: str, keys: tuple[str, ...]) -> int:
+    """Blank the content (`keys`, such as task and result) the events of one agent carry, in
+    the feed and the webhook outbox alike; returns how many events changed."""
+    changed = 0
+    for event in Event.objects.filter(agent_id=agent_id).only("id", "data"):
+        if not any(event.data.get(key) for key in keys):
+            continue
+        data = {**event.data, **{key: "" for key in keys if key in event.data}}
+        Event.objects.filter(pk=event.pk).update(data=data)
+        changed += 1
+    return changed

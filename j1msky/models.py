@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from j1msky.sealing import ContentJSONField
+
 
 class WorkerHeartbeat(models.Model):
     """A Celery worker's last sign of life; written every few seconds by the worker itself."""
@@ -78,7 +80,8 @@ class RateCounter(models.Model):
 class Event(models.Model):
     """One event of the feed (`GET /events`, semantics §7.6), also the outbox webhooks deliver
     from (§11). Written by `j1msky.events.event_emit` in the transaction of the change it
-    describes. `agent_id` names the agent an event is about, as a plain id."""
+    describes. `agent_id` names the agent an event is about, as a plain id. `data` may carry a
+    task and a result, so it is sealed at rest with the content (`j1msky.sealing`)."""
 
     type = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -86,7 +89,7 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
     )
     agent_id = models.CharField(max_length=40, null=True, blank=True, db_index=True)
-    data = models.JSONField(default=dict)
+    data = ContentJSONField(default=dict)
 
     class Meta:
         ordering = ["id"]

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from j1msky.models import Event, WorkerHeartbeat
@@ -22,4 +22,8 @@ def worker_heartbeat_live_list(*, now=None) -> QuerySet[WorkerHeartbeat]:
 
 
 def event_list(*, owner) -> QuerySet[Event]:
+    """The owner's events; a staff owner also sees the system's own (no owner: an address
+    refused or blocked, a lock-out)."""
+    if owner.is_staff:
+        return Event.objects.filter(Q(owner=owner) | Q(owner__isnull=True)).order_by("id")
     return Event.objects.filter(owner=owner).order_by("id")

@@ -1,5 +1,6 @@
 """The service's own settings (`J1MSKY_*`), read from the environment like the rest of
-`j1msky.settings`, which imports them all: request limits, money, providers, agents, metrics.
+`j1msky.settings`, which imports them all: request limits, money, providers, agents, metrics,
+webhooks, security and privacy.
 Django's own settings and the infrastructure (database, broker, cache) stay in `settings.py`."""
 
 from decimal import Decimal
@@ -54,3 +55,19 @@ J1MSKY_WEBHOOK_ALLOWED_NETWORKS = env.list("J1MSKY_WEBHOOK_ALLOWED_NETWORKS", de
 J1MSKY_WEBHOOK_TIMEOUT_SECONDS = env.float("J1MSKY_WEBHOOK_TIMEOUT_SECONDS", default=15.0)
 J1MSKY_WEBHOOK_SENDERS = env.int("J1MSKY_WEBHOOK_SENDERS", default=4)
 J1MSKY_WEBHOOK_LOG_RETENTION_DAYS = env.int("J1MSKY_WEBHOOK_LOG_RETENTION_DAYS", default=30)
+
+# --- Security and privacy (semantics §12, §13; docs/operations.md "Security") -------------------
+# The IP allowlist from the environment (CIDRs or single IPs, v4/v6, comma-separated): enforced
+# on every route but /health whenever set; PUT /security/ip-whitelist can only add to it.
+J1MSKY_ALLOWED_IPS = env.list("J1MSKY_ALLOWED_IPS", default=[])
+# Every request must be signed (X-Timestamp, X-Signature), not only those of keys that require it.
+J1MSKY_REQUIRE_SIGNED_REQUESTS = env.bool("J1MSKY_REQUIRE_SIGNED_REQUESTS", default=False)
+# Task and result text, and the event data and audit details that may quote them, sealed at rest
+# with AES-256-GCM under the data key (J1MSKY_DATA_KEY, or <data dir>/data_key).
+J1MSKY_ENCRYPT_CONTENT = env.bool("J1MSKY_ENCRYPT_CONTENT", default=True)
+# Days an agent's task and result are kept after it ends (per spawn: privacy.retention_days).
+J1MSKY_RETENTION_DAYS = env.int("J1MSKY_RETENTION_DAYS", default=30)
+# A key whose ledger spend over the trailing 60 minutes exceeds this (USD) is suspended.
+J1MSKY_COST_SPIKE_LIMIT = Decimal(env("J1MSKY_COST_SPIKE_LIMIT", default="100.00"))
+# The sunset v3 endpoints: `gone` answers 410; `serve` maps them onto v4 (same headers).
+J1MSKY_LEGACY_V3 = env("J1MSKY_LEGACY_V3", default="gone")

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "j1msky.api.middleware.NulGuardMiddleware",
     "j1msky.api.middleware.BodySizeMiddleware",
     "security.middleware.IpGuardMiddleware",
+    "security.middleware.AuditRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,6 +254,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Deliveries are woken by each event; this catches what a lost wake-up left behind.
     "webhooks-deliver": {"task": "webhooks.tasks.deliver", "schedule": 60.0},
     "webhooks-purge": {"task": "webhooks.tasks.purge", "schedule": 3600.0},
+    # Security (§14): blocks that ran out are audited and spent signatures forgotten, each minute;
+    # audit rows and agents' content past their retention are erased, hourly.
+    "security-expire": {"task": "security.tasks.security_expire", "schedule": 60.0},
+    "audit-retention": {"task": "security.tasks.audit_retention_purge", "schedule": 3600.0},
+    "content-retention": {"task": "agents.tasks.erase_expired_content", "schedule": 3600.0},
 }
 # Seconds without a heartbeat after which a worker counts as gone.
 J1MSKY_WORKER_HEARTBEAT_SECONDS = env.int("J1MSKY_WORKER_HEARTBEAT_SECONDS", default=10)

@@ -17,8 +17,8 @@ Rotation:
 2. Set `J1MSKY_DATA_KEY` to it and put the previous key (the old variable's value, or the
    contents of `<J1MSKY_DATA_DIR>/data_key`) into `J1MSKY_DATA_KEYS_OLD`; restart every process.
    Old values still open; every new write uses the new key.
-3. Pass each stored value through `data_reencrypt` and save it (values already under the current
-   key come back unchanged, so the pass can be repeated safely).
+3. `python manage.py data_reencrypt` writes every sealed value (secrets, and the content of
+   `j1msky.sealing`) again under the current key; it can be run again safely.
 4. Remove the old key from `J1MSKY_DATA_KEYS_OLD`.
 """
 
@@ -107,6 +107,11 @@ def data_reencrypt(token: str, *, keyring: Keyring | None = None) -> str:
     if _token_parts(token)[0] == ring.current.key_id:
         return token
     return data_encrypt(data_decrypt(token, keyring=ring), keyring=ring)
+
+
+def looks_sealed(value: str) -> bool:
+    """Whether a stored value is in the sealed format (it may still fail to open)."""
+    return isinstance(value, str) and value.startswith(FORMAT + ":")
 
 
 def token_key_id(token: str) -> str:

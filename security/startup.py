@@ -1,4 +1,5 @@
-"""What the security app prepares at `manage.py up`: the operator account and a first key."""
+"""What the security app prepares at `manage.py up`: the operator account, a first key, and the
+data key (generated into the data dir on first start when J1MSKY_DATA_KEY is not set)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import os
 import secrets
 import sys
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from j1msky.api.permissions import SCOPES
+from security.crypto import KEY_FILE_NAME, keyring_get
 from security.models import ApiKey
 from security.services import api_key_create
 
@@ -39,6 +42,17 @@ def first_key_ensure() -> str | None:
     return secret
 
 
+def data_key_line() -> str:
+    """Where the data key comes from (loading it creates the key file on a fresh install)."""
+    key_id = keyring_get().current.key_id
+    source = (
+        "J1MSKY_DATA_KEY"
+        if os.environ.get("J1MSKY_DATA_KEY", "").strip()
+        else str(settings.DATA_DIR / KEY_FILE_NAME)
+    )
+    return f"data key {key_id} from {source} (back it up with the database)"
+
+
 def startup_lines() -> list[str]:
     python = f"{sys.executable} manage.py"
     password = operator_password_ensure()
@@ -46,6 +60,7 @@ def startup_lines() -> list[str]:
         lines = [f"admin login: {OPERATOR} / {password}  (shown once)"]
     else:
         lines = [f"admin login: {OPERATOR} (change it with: {python} changepassword {OPERATOR})"]
+    lines.append(data_key_line())
     key = first_key_ensure()
     if key:
         lines.append(f"first API key (all scopes, shown once): {key}")

@@ -108,22 +108,3 @@ def pytest_collection_modifyitems(items):
             raise pytest.UsageError(
                 f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
             )
-
-
-@pytest.fixture
-def fake_provider() -> Iterator[FakeProviderServer]:
-    """A fresh fake provider on 127.0.0.1 (both wire formats), stopped after the test."""
-    with fake_provider_server() as server:
-        yield server
-
-
-@pytest.fixture
-def live_providers(fake_provider, settings):
-    """Every provider configured with a key, pointed at the fake provider server."""
-    settings.J1MSKY_PROVIDERS = {
-        "ANTHROPIC": {"api_key": "sk-ant-test", "base_url": fake_provider.anthropic_base_url},
-        "KIMI": {"api_key": "sk-kimi-test", "base_url": fake_provider.openai_base_url},
-        "MINIMAX": {"api_key": "sk-minimax-test", "base_url": fake_provider.openai_base_url},
-        "OPENAI": {"api_key": "sk-openai-test", "base_url": fake_provider.openai_base_url},
-    }
-    return fake_provider

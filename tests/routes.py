@@ -26,8 +26,9 @@ def _route_view(viewset, actions: dict[str, str], initkwargs: dict):
     return type(viewset.__name__, (viewset,), attributes)
 
 
-def api_routes():
-    """(route, view class, served methods) for every route under /api/."""
+def api_routes(*, sunset: bool = True):
+    """(route, view class, served methods) for every route under /api/; without the v3 routes
+    past their sunset (which answer 410 to every served method) when `sunset` is false."""
     routes = []
     for route, callback in _walk(get_resolver().url_patterns):
         if not route.startswith("/api/"):
@@ -43,6 +44,8 @@ def api_routes():
             if m not in ("options", "head", "trace")
             and (m in served if served is not None else hasattr(view, m))
         ]
+        if not sunset and getattr(view, "sunset", None):
+            continue
         routes.append((route, view, methods))
     return routes
 

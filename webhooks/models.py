@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from j1msky.models import Event
+from j1msky.sealing import ContentTextField
 from security.crypto import EncryptedTextField
 
 ID_PREFIXES = {"agent": "wh_", "pricing": "pricing_webhook_"}
@@ -134,7 +135,8 @@ class DeliveryAttempt(models.Model):
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.TextField(blank=True)
+    # A receiver may echo the payload (a task, a result): sealed with the content it may quote.
+    response_excerpt = ContentTextField(blank=True)
     error = models.CharField(max_length=500, blank=True)
     address = models.CharField(max_length=64, blank=True, help_text="The address connected to.")
     next_retry_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,8 @@
-import json
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.api.fields import JSONObjectField
+from agents.api.privacy import AgentPrivacySerializer, PrivacyField
 from agents.models import Agent
 from agents.selectors import team_step_models
 from agents.services import SpawnRequest
@@ -14,26 +14,6 @@ from j1msky.errors import DomainError
 MAX_BATCH = 50
 
 TASK_MAX = 2000
-
-
-class JSONObjectField(serializers.JSONField):
-    """A small JSON object; in a form body it arrives as a JSON string."""
-
-    default_error_messages = {"not_object": "Must be a JSON object", "too_big": "At most 4 KB"}
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                data = json_loads(data)
-            except BadText as exc:
-                raise serializers.ValidationError(str(exc)) from None
-            except ValueError:
-                self.fail("not_object")
-        if not isinstance(data, dict):
-            self.fail("not_object")
-        if len(json.dumps(data)) > 4096:
-            self.fail("too_big")
-        return data
 
 
 class TaskField(Text):
@@ -63,6 +43,7 @@ class SpawnCommon(serializers.Serializer):
     max_tokens = serializers.IntegerField(min_value=1, max_value=200_000, required=False)
     fallback = serializers.BooleanField(default=True)
     metadata = JSONObjectField(required=False)
+    privacy = PrivacyField(required=False)
 
 
 class SpawnSerializer(SpawnCommon):
@@ -233,6 +214,8 @@ class AgentDetailSerializer(serializers.ModelSerializer):
     usage = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    steps = serializers.ListField(child=serializers.DictField(), read_only=True)
+    privacy = AgentPrivacySerializer(source="*", read_only=True)
 
     class Meta:
         model = Agent
@@ -260,6 +243,7 @@ class AgentDetailSerializer(serializers.ModelSerializer):
             "simulated",
             "steps",
             "metadata",
+            "privacy",
         ]
 
     @extend_schema_field(UsageSerializer)
@@ -292,6 +276,14 @@ class ActiveAgentsSerializer(serializers.Serializer):
     total_cost_today = Cost()
 
 
+class CancelQuerySerializer(serializers.Serializer):
+    purge = serializers.BooleanField(
+        default=False,
+        help_text="Erase the agent's task and result now (cancelling it first if it has not "
+        "ended); its cost stays.",
+    )
+
+
 class CancelledSerializer(serializers.ModelSerializer):
     """`DELETE /agent/{id}`: cancelled at once (a waiting agent, with its refund), or cancelling
     (a running one; its worker ends it, and the refund shows on the agent once it has)."""
@@ -309,6 +301,17 @@ class CancelledSerializer(serializers.ModelSerializer):
 
     def get_message(self, agent) -> str:
         return "Agent cancelled" if agent.status == Agent.Status.CANCELLED else "Agent cancelling"
+
+
+class PurgedSerializer(CancelledSerializer):
+    """`DELETE /agent/{id}?purge=true`: the content erased; an agent that had not ended is
+    cancelled (`status` shows where that stands)."""
+
+    class Meta(CancelledSerializer.Meta):
+        fields = [*CancelledSerializer.Meta.fields, "content_erased_at"]
+
+    def get_message(self, agent) -> str:
+        return "Agent content erased"
 
 
 class RateLimitWindowSerializer(serializers.Serializer):

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import time
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,6 +25,8 @@ from agents.api.serializers import (
     AgentListSerializer,
     BatchResultSerializer,
     CancelledSerializer,
+    CancelQuerySerializer,
+    PurgedSerializer,
     RateLimitsSerializer,
     SpawnBatchSerializer,
     SpawnedSerializer,
@@ -38,7 +45,14 @@ from agents.selectors import (
     owner_cost_today,
     provider_limits,
 )
-from agents.services import Caller, SpawnRequest, agent_cancel, agent_spawn, agent_spawn_batch
+from agents.services import (
+    Caller,
+    SpawnRequest,
+    agent_cancel,
+    agent_purge,
+    agent_spawn,
+    agent_spawn_batch,
+)
 from billing.selectors import provider_window_list
 from j1msky.api.views import ApiView, GenericViewSet
 from j1msky.errors import DomainError, error_body
@@ -131,10 +145,17 @@ class SpawnBatchView(ApiView):
     list=extend_schema(summary="List agents"),
     retrieve=extend_schema(summary="Get an agent", parameters=[AGENT_ID]),
     destroy=extend_schema(
-        summary="Cancel an agent",
-        parameters=[AGENT_ID],
+        summary="Cancel an agent, or erase its content (purge=true)",
+        parameters=[AGENT_ID, CancelQuerySerializer],
         request=None,
-        responses={200: CancelledSerializer, 202: CancelledSerializer},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CancelledOrPurged",
+                serializers=[CancelledSerializer, PurgedSerializer],
+                resource_type_field_name=None,
+            ),
+            202: CancelledSerializer,
+        },
     ),
 )
 class AgentViewSet(GenericViewSet):
@@ -163,6 +184,11 @@ class AgentViewSet(GenericViewSet):
         return Response(AgentDetailSerializer(agent).data)
 
     def destroy(self, request, agent_id: str):
+        query = CancelQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["purge"]:
+            agent = agent_purge(owner=request.user, agent_id=agent_id, api_key=request.auth)
+            return Response(PurgedSerializer(agent).data)
         agent = agent_cancel(owner=request.user, agent_id=agent_id)
         cancelling = agent.status != Agent.Status.CANCELLED
         return Response(

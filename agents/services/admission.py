@@ -25,17 +25,29 @@ from agents.messages import run_message_send_on_commit
 from agents.models import Agent, KeyConcurrency, ModelAlias
 from agents.selectors import model_alias_get, team_get
 from agents.services.planning import Plan, plan_costs
+from agents.services.privacy import privacy_fields
 from billing.errors import ProviderRateLimited
 from billing.models import Reservation
 from billing.services import WindowSlots, admission_reserve
 from j1msky.errors import DomainError, ServiceUnavailable, TooManyRequests
 from j1msky.events import event_emit
 from security.models import ApiKey
+from security.privacy import content_preview
 from security.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
+
+
+@dataclass(frozen=True)
+class PrivacyOptions:
+    """A spawn's `privacy` (semantics §12.6); `retention_days` None means the server's default."""
+
+    detect_pii: bool = False
+    mask_pii_in_logs: bool = False
+    encrypt_output: bool | None = None
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class SpawnRequest:
     max_tokens: int | None = None
     fallback: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+    privacy: PrivacyOptions = field(default_factory=PrivacyOptions)
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,10 @@ def _agent_record(
         if team
         else []
     )
+    for name, value in privacy_fields(
+        request.privacy, task=request.task, now=agent.created_at
+    ).items():
+        setattr(agent, name, value)
     agent.save(force_insert=True)
 
 
@@ -210,7 +227,7 @@ def agent_spawn(*, caller: Caller, request: SpawnRequest) -> Agent:
         resource_id=agent.agent_id,
         details={
             "model": agent.model_id,
-            "task_preview": request.task[:50],
+            "task_preview": content_preview(request.task),
             "estimated_cost": float(agent.estimated_cost),
         },
     )

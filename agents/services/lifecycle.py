@@ -6,6 +6,8 @@ run is started at most once; each writes its event in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.utils import timezone
 from agents.errors import AgentNotCancellable
 from agents.models import Agent, KeyConcurrency
 from agents.selectors import agent_get
+from agents.services.privacy import content_erase, event_content, pii_found_in_result
 from billing.models import Reservation
 from billing.selectors import ledger_agent_totals
 from billing.services import budget_release, budget_settle, reservation_renew
@@ -36,13 +39,15 @@ def _concurrency_give_back(api_key_id: int | None, *, was: str) -> None:
 
 def _claimable() -> QuerySet[Agent]:
     """Waiting agents a worker may start now, first the one that should start first: highest
-    priority, then oldest; an agent whose key runs its `max_concurrent_agents` already waits."""
+    priority, then oldest; an agent whose key runs its `max_concurrent_agents` already waits,
+    and one whose key is suspended never starts (the reaper ends it)."""
     return (
         Agent.objects.filter(status=Agent.Status.SPAWNING)
         .filter(
             Q(api_key__isnull=True)
             | Q(api_key__concurrency__running__lt=F("api_key__max_concurrent_agents"))
         )
+        .filter(Q(api_key__isnull=True) | Q(api_key__suspended_at__isnull=True))
         .order_by("-priority_rank", "created_at", "agent_id")
     )
 
@@ -162,12 +167,13 @@ def _reservation_close(agent: Agent, *, status: str, now) -> Any:
 
 
 def _end_recorded(agent: Agent, *, status: str, error_type: str, error_message: str) -> None:
-    """The ended run's event and, for a completion or a failure, its audit row."""
+    """The ended run's event (its task and result masked when the spawn asked) and, for a
+    completion or a failure, its audit row."""
     data: dict[str, Any] = {
         "agent_id": agent.agent_id,
         "model": agent.model_id,
-        "task": agent.task,
-        "result": agent.result,
+        "task": event_content(agent, agent.task),
+        "result": event_content(agent, agent.result),
         "cost": agent.actual_cost,
     }
     if error_type:
@@ -216,9 +222,14 @@ def agent_finish(
         input_tokens=totals.input_tokens,
         output_tokens=totals.output_tokens,
         refund=_reservation_close(agent, status=status, now=now),
+        pii_detected=pii_found_in_result(agent, result),
+        content_expires_at=now + timedelta(days=agent.retention_days),
     )
     _concurrency_give_back(agent.api_key_id, was=from_status)
     agent.refresh_from_db()
+    if agent.content_erased_at is not None:
+        # Purged while it ran: what the run wrote since is erased before anything tells of it.
+        agent = content_erase(agent, reason="purge, run stopped")
     _end_recorded(agent, status=status, error_type=error_type, error_message=error_message)
     return True
 
@@ -239,3 +250,19 @@ def agent_cancel(*, owner, agent_id: str) -> Agent:
     if agent.status in (Agent.Status.COMPLETED, Agent.Status.FAILED):
         raise AgentNotCancellable(agent_id, agent.status)
     return agent
+
+
+def agent_purge(*, owner, agent_id: str, api_key=None) -> Agent:
+    """Erase an agent's content at once (`DELETE /agent/{id}?purge=true`, semantics §12.6). One
+    still waiting is cancelled; one running is cancelled too, and is erased again when its run
+    stops. Marked first, so a run ending meanwhile never reports its content."""
+    agent = agent_get(owner=owner, agent_id=agent_id)
+    Agent.objects.filter(pk=agent.pk, content_erased_at__isnull=True).update(
+        content_erased_at=timezone.now()
+    )
+    if not agent.is_terminal:
+        with contextlib.suppress(AgentNotCancellable):  # it ended meanwhile: erased all the same
+            agent_cancel(owner=owner, agent_id=agent_id)
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        return content_erase(locked, reason="purge", api_key=api_key)

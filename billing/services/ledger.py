@@ -7,18 +7,23 @@ what was charged.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from billing import counters
 from billing.clock import budget_day
 from billing.models import LedgerEntry, Reservation
 from billing.services.reservations import charged_to_open_reservation
-from j1msky.money import round_cost, to_micros, token_cost
+from j1msky.money import from_micros, round_cost, to_micros, token_cost
 from security.models import ApiKey
+from security.services import api_key_suspend
+
+SPIKE_WINDOW = timedelta(hours=1)
 
 
 def _charge(micros: int, *, reservation: Reservation | None, api_key: ApiKey | None, now) -> date:
@@ -63,15 +68,14 @@ def ledger_record(
     simulated: bool = False,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """Record one provider call of `model` (an alias) on `provider`, at the given rates (USD per
-    1K tokens).
+    """Record one provider call of `model` (an alias) on `provider` at the rates given (USD/1K).
 
     cost = in/1000 × input_rate + out/1000 × output_rate, 4 dp ROUND_HALF_UP, per row. Against an
     open reservation the cost is charged when the reservation settles or is released; otherwise
     (no reservation, or one that already closed) it is charged to spent now. Either way every
     recorded call is counted exactly once, on the reservation's budget day or else today's.
-    The (day, model) rollup (`LedgerModelDay`) takes the call in the same transaction.
-    """
+    The (day, model) rollup (`LedgerModelDay`) and the key's cost-spike check take the call in
+    the same transaction."""
     now = now or timezone.now()
     micros = to_micros(
         token_cost(
@@ -90,7 +94,7 @@ def ledger_record(
         micros=micros,
         at=now,
     )
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         created_at=now,
         day=day,
         agent_id=agent_id,
@@ -106,4 +110,42 @@ def ledger_record(
         output_rate=output_rate,
         cost_micros=micros,
         simulated=simulated,
+    )
+    return _spike_checked(entry)
+
+
+def _spike_checked(entry: LedgerEntry) -> LedgerEntry:
+    if entry.api_key is not None and entry.cost_micros:
+        cost_spike_check(api_key=entry.api_key, now=entry.created_at)
+    return entry
+
+
+def cost_spike_check(*, api_key: ApiKey, now: datetime) -> bool:
+    """Suspend a key whose spend over the trailing hour (since its reinstatement, if later)
+    exceeds `J1MSKY_COST_SPIKE_LIMIT` (semantics §12.7); True when this call suspended it.
+
+    Run with each ledger row, in its transaction: the key is suspended before the call's
+    recording commits, so no spawn after it is admitted and no waiting run of it starts."""
+    state = ApiKey.objects.filter(pk=api_key.pk).values("suspended_at", "reinstated_at").first()
+    if state is None or state["suspended_at"] is not None:
+        return False
+    since = now - SPIKE_WINDOW
+    if state["reinstated_at"] is not None and state["reinstated_at"] > since:
+        since = state["reinstated_at"]
+    micros = LedgerEntry.objects.filter(api_key_id=api_key.pk, created_at__gte=since).aggregate(
+        total=Sum("cost_micros")
+    )["total"]
+    spend = from_micros(micros or 0)
+    limit = settings.J1MSKY_COST_SPIKE_LIMIT
+    if spend <= limit:
+        return False
+    return api_key_suspend(
+        key=api_key,
+        reason="cost_spike",
+        details={
+            "spend": spend,
+            "limit": limit,
+            "window_minutes": int(SPIKE_WINDOW.total_seconds() // 60),
+            "since": since,
+        },
     )

@@ -12,6 +12,7 @@ from j1msky.selectors import event_list
 
 class EventSerializer(serializers.ModelSerializer):
     agent_id = serializers.CharField(allow_null=True)
+    data = serializers.DictField(read_only=True)
 
     class Meta:
         model = Event

@@ -20,7 +20,7 @@ import httpx
 from .agents import Agent, agent_path
 from .errors import APIError, ConfigurationError, error_class_for
 from .records import Record
-from .resources import Keys, Pricing, Webhooks, iterate_list, payload
+from .resources import Keys, Pricing, Security, Webhooks, iterate_list, payload
 from .transport import Response, Transport
 
 DEFAULT_BASE_URL = "http://localhost:8080"
@@ -62,6 +62,7 @@ class Agency:
         self.pricing = Pricing(self)
         self.webhooks = Webhooks(self)
         self.keys = Keys(self)
+        self.security = Security(self)
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -203,6 +204,15 @@ class Agency:
             params={"purge": True} if purge else None,
             idempotency_key=idempotency_key,
         ).body
+
+    def purge(self, agent_id: str, *, idempotency_key: str | None = None) -> Record:
+        """Erase an agent's task and result now (`DELETE /agent/{id}?purge=true`), cancelling
+        it first if it has not ended; its cost stays."""
+        return self.cancel(agent_id, purge=True, idempotency_key=idempotency_key)
+
+    def privacy_export(self) -> Record:
+        """`GET /privacy/export`: every record of the key's owner, by kind (`records`)."""
+        return self._get("privacy/export")
 
     def events(
         self,

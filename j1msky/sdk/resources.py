@@ -1,4 +1,5 @@
-"""The client's groups of calls beyond agents: pricing, webhooks and keys; list iteration."""
+"""The client's groups of calls beyond agents: pricing, webhooks, keys and security; list
+iteration."""
 
 from __future__ import annotations
 
@@ -262,8 +263,9 @@ class Keys:
         self._agency = agency
 
     def create(self, name: str, scopes: list[str], **fields: Any) -> Record:
-        """`expires_at` / `expires_in_days`, `daily_budget`, `max_concurrent_agents`; the answer's
-        `key` is the secret, shown once."""
+        """`expires_at` / `expires_in_days`, `daily_budget`, `max_concurrent_agents`,
+        `signing_secret=True` / `require_signature=True`; the answer's `key` (and
+        `signing_secret`) are the secrets, shown once."""
         idempotency_key = fields.pop("idempotency_key", None)
         body = payload(name=name, scopes=scopes, **fields)
         return self._agency._post("keys", body, idempotency_key)
@@ -283,3 +285,57 @@ class Keys:
     def rotate(self, key_id: str, grace_hours: int | None = None) -> Record:
         body = payload(grace_hours=grace_hours)
         return self._agency._post(f"keys/{segment(key_id)}/rotate", body)
+
+
+class Security:
+    """`agency.security`: the IP allowlist, blocks and the audit log (admin:write; a change
+    needs a key whose owner is staff, semantics §3)."""
+
+    def __init__(self, agency: Agency) -> None:
+        self._agency = agency
+
+    def ip_whitelist(self) -> Record:
+        """`allowed_ips`, `enforce`, `log_violations`, `environment_ips`, `your_ip`."""
+        return self._agency._get("security/ip-whitelist")
+
+    def set_ip_whitelist(
+        self,
+        allowed_ips: list[str],
+        *,
+        enforce: bool = True,
+        log_violations: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> Record:
+        """Replace the allowlist (CIDRs or addresses, v4/v6); 409 when it would refuse the
+        address this call comes from."""
+        body = payload(allowed_ips=allowed_ips, enforce=enforce, log_violations=log_violations)
+        return self._agency._request(
+            "PUT", "security/ip-whitelist", json_body=body, idempotency_key=idempotency_key
+        ).body
+
+    def block_ip(
+        self, ip: str, reason: str | None = None, duration_hours: int | None = None
+    ) -> Record:
+        """Refuse an address or network on every route but /health for `duration_hours`."""
+        body = payload(ip=ip, reason=reason, duration_hours=duration_hours)
+        return self._agency._post("security/block-ip", body)
+
+    def blocks(self, **filters: Any) -> Iterator[Record]:
+        """Every block (`status="active"`, `"expired"` or `"lifted"` to choose)."""
+        return iterate_list(self._agency, "security/blocks", filters)
+
+    def unblock(self, block_id: str) -> Record:
+        return self._agency._request("DELETE", "security/blocks/" + segment(block_id)).body
+
+    def audit_config(self) -> Record:
+        return self._agency._get("security/audit")
+
+    def configure_audit(self, **fields: Any) -> Record:
+        """`enabled`, `log_level` (minimal, standard, verbose), `retention_days`,
+        `include_request_body`, `include_response_body`, `events`; what is left out stays."""
+        idempotency_key = fields.pop("idempotency_key", None)
+        return self._agency._post("security/audit", payload(**fields), idempotency_key)
+
+    def audit_logs(self, **filters: Any) -> Iterator[Record]:
+        """Audit entries, newest first (`event=`, `severity=`, `api_key_id=`, `after=`…)."""
+        return iterate_list(self._agency, "security/audit/logs", filters)

@@ -181,6 +181,30 @@ export interface Keys {
   rotate(keyId: string, options?: { graceHours?: number }): Promise<JsonObject>;
 }
 
+export interface Security {
+  ipWhitelist(): Promise<JsonObject>;
+  setIpWhitelist(options: {
+    allowedIps: string[];
+    enforce?: boolean;
+    logViolations?: boolean;
+    idempotencyKey?: string;
+  }): Promise<JsonObject>;
+  blockIp(options: { ip: string; reason?: string; durationHours?: number }): Promise<JsonObject>;
+  blocks(filters?: ListFilters): AsyncGenerator<JsonObject>;
+  unblock(blockId: string): Promise<JsonObject>;
+  auditConfig(): Promise<JsonObject>;
+  configureAudit(fields?: {
+    enabled?: boolean;
+    logLevel?: 'minimal' | 'standard' | 'verbose';
+    retentionDays?: number;
+    includeRequestBody?: boolean;
+    includeResponseBody?: boolean;
+    events?: string[];
+    idempotencyKey?: string;
+  }): Promise<JsonObject>;
+  auditLogs(filters?: ListFilters): AsyncGenerator<JsonObject>;
+}
+
 export class Agency {
   constructor(options?: AgencyOptions);
   readonly baseUrl: string;
@@ -188,6 +212,7 @@ export class Agency {
   readonly pricing: Pricing;
   readonly webhooks: Webhooks;
   readonly keys: Keys;
+  readonly security: Security;
   spawn(options: SpawnOptions): Promise<Agent>;
   spawnTeam(options: TeamOptions): Promise<Agent>;
   spawnBatch(
@@ -202,6 +227,8 @@ export class Agency {
     agentId: string,
     options?: { purge?: boolean; idempotencyKey?: string },
   ): Promise<JsonObject>;
+  purge(agentId: string, options?: { idempotencyKey?: string }): Promise<JsonObject>;
+  privacyExport(): Promise<JsonObject>;
   events(options?: EventOptions): AsyncGenerator<JsonObject>;
   health(): Promise<JsonObject>;
   status(): Promise<JsonObject>;

@@ -9,6 +9,7 @@ import pytest
 from agents.models import Agent
 from j1msky.models import IdempotencyRecord
 from security.models import ApiKey
+from tests.content import agents_with_task
 from tests.processes import gunicorn_server
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_same_key_same_payload_replays_the_stored_answer(admin_client):
     assert second["Idempotency-Replayed"] == "true"
     assert not first.has_header("Idempotency-Replayed")
     assert second.content == first.content
-    assert Agent.objects.filter(task="once").count() == 1
+    assert len(agents_with_task("once")) == 1
 
 
 def test_api_and_api_v1_paths_share_one_scope(admin_client):
@@ -37,7 +38,7 @@ def test_api_and_api_v1_paths_share_one_scope(admin_client):
     second = _spawn(admin_client, "k-v1", {"task": "versioned"}, path="/api/v1/spawn")
     assert second["Idempotency-Replayed"] == "true"
     assert second.content == first.content
-    assert Agent.objects.filter(task="versioned").count() == 1
+    assert len(agents_with_task("versioned")) == 1
 
 
 def test_a_new_keys_secret_is_not_stored_and_a_replay_shows_it_as_null(admin_client):
@@ -77,7 +78,7 @@ def test_a_429_is_not_stored_and_the_key_can_be_retried(make_client, settings):
     assert refused.json()["error"]["type"] == "concurrency_limited"
     assert not IdempotencyRecord.objects.filter(key="k-429").exists()
 
-    holder = Agent.objects.get(task="holds the only slot")
+    (holder,) = agents_with_task("holds the only slot")
     assert client.delete(f"/api/agent/{holder.agent_id}").status_code == 200
     again = _spawn(client, "k-429", {"task": "waits its turn"})
     assert again.status_code == 201 and not again.has_header("Idempotency-Replayed")
@@ -101,7 +102,7 @@ def test_a_stored_4xx_is_replayed_too(admin_client):
 
 
 def test_5xx_is_not_stored_and_the_key_can_be_retried(admin_client, monkeypatch):
-    from security.api import views
+    from security.api.views import keys as views
 
     real = views.api_key_create
 
@@ -181,7 +182,7 @@ def test_50_concurrent_posts_with_one_key_have_exactly_one_effect(make_client):
     originals = [r for r in created if r.headers.get("Idempotency-Replayed") != "true"]
     assert len(originals) == 1
     assert all(r.content == originals[0].content for r in created)
-    assert Agent.objects.filter(task="raced").count() == 1
+    assert len(agents_with_task("raced")) == 1
 
 
 @pytest.mark.slow

@@ -22,7 +22,8 @@ def test_every_setting_read_from_the_environment_is_in_env_example():
     example = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, re.M))
     used = set()
-    for path in [ROOT / "j1msky" / "settings.py", *ROOT.glob("*/management/commands/*.py")]:
+    settings_modules = ROOT.glob("j1msky/*settings.py")  # settings.py, service_settings.py
+    for path in [*settings_modules, *ROOT.glob("*/management/commands/*.py")]:
         used |= set(
             re.findall(r"""env(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]+)["']""", path.read_text())
         )

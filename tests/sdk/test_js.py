@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from agents.models import Agent as AgentRow
+from tests.content import agents_with_task
 from tests.processes import ROOT
 from tests.sdk.faultproxy import fault_proxy
 
@@ -54,5 +54,5 @@ def test_the_javascript_example_and_client_against_the_live_server(j1msky_server
     calls = proxy.calls("POST", "/api/spawn")
     assert [(c.forwarded, c.answered) for c in calls] == [(False, 429), (True, 503), (True, 201)]
     assert len({c.idempotency_key for c in calls}) == 1 and calls[0].idempotency_key
-    assert AgentRow.objects.filter(task="retry probe (js)").count() == 1
-    assert AgentRow.objects.filter(task="Write a blog post about AI", status="completed").exists()
+    assert len(agents_with_task("retry probe (js)")) == 1
+    assert agents_with_task("Write a blog post about AI", status="completed")

@@ -18,6 +18,7 @@ from j1msky.sdk import (
     PermissionDeniedError,
     ValidationError,
 )
+from tests.content import agents_with_task
 from tests.sdk.conftest import EXAMPLES
 from tests.sdk.faultproxy import fault_proxy
 
@@ -138,6 +139,21 @@ def test_a_spawn_retried_through_429_and_a_lost_answer_has_one_effect(j1msky_ser
     assert [(c.forwarded, c.answered) for c in calls] == [(False, 429), (True, 503), (True, 201)]
     assert len({c.idempotency_key for c in calls}) == 1 and calls[0].idempotency_key
     assert calls[2].replayed  # the server answered the retry from its idempotency record
-    rows = AgentRow.objects.filter(task="retry probe (python)")
+    rows = agents_with_task("retry probe (python)")
     assert [r.agent_id for r in rows] == [agent.agent_id]
     assert result.status == "completed"
+
+
+def test_the_clients_signed_requests_are_accepted_by_the_live_server(j1msky_web_only, make_client):
+    signer = make_client(user=j1msky_web_only.user, require_signature=True)
+    url = j1msky_web_only.url
+    agency = Agency(api_key=signer.secret, base_url=url, signing_secret=signer.key.signing_secret)
+    agent = agency.spawn(model="k2p5", task="signed over the wire", timeout=60)
+    assert agency.get(agent.agent_id).status == "spawning"
+    page = agency.list_page(limit=5, filter={"status": "spawning"}, sort="-created_at")
+    assert [a["agent_id"] for a in page.data] == [agent.agent_id]
+    assert [agency.active().count for _ in range(3)] == [1, 1, 1]  # never a replay
+    assert agency.cancel(agent.agent_id).status == "cancelled"
+    with pytest.raises(AuthenticationError) as unsigned:
+        Agency(api_key=signer.secret, base_url=url).active()
+    assert unsigned.value.type == "signature_required"

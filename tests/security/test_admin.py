@@ -1,11 +1,12 @@
-"""The Django admin can create (shown once), revoke and rotate keys."""
+"""The Django admin: keys created (secrets shown once), revoked and rotated; the audit log
+read-only; blocks lifted."""
 
 import re
 
 import pytest
 from django.contrib.messages import get_messages
 
-from security.models import ApiKey
+from security.models import ApiKey, AuditLog, IpBlock
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +60,57 @@ def test_admin_revokes_and_rotates(staff, make_client):
     )
     assert ApiKey.objects.get(pk=target.key.pk).revoked_at is not None
     assert target.get("/api/keys").status_code == 401
+
+
+def test_admin_issues_a_signing_secret_once_and_never_shows_it_again(staff):
+    response = staff.post(
+        "/admin/security/apikey/add/",
+        {
+            "name": "signed in admin",
+            "owner": staff.user.pk,
+            "scopes": ["agents:read"],
+            "max_concurrent_agents": 10,
+            "issue_signing_secret": "on",
+            "require_signature": "on",
+        },
+        follow=True,
+    )
+    shown = " ".join(_messages(response))
+    signing = re.search(r"sigsec_\S+", shown).group(0)
+    key = ApiKey.objects.get(name="signed in admin")
+    assert key.signing_secret == signing and key.require_signature is True
+    for page in (
+        staff.get(f"/admin/security/apikey/{key.pk}/change/"),
+        staff.get("/admin/security/apikey/"),
+    ):
+        assert page.status_code == 200 and signing not in page.content.decode()
+
+
+def test_the_audit_log_is_read_only_in_the_admin(staff, make_client):
+    make_client().post("/api/spawn", {"task": "audited"}, format="json")
+    row = AuditLog.objects.get(event="agent.spawn")
+    assert staff.get("/admin/security/auditlog/").status_code == 200
+    assert staff.get(f"/admin/security/auditlog/{row.pk}/change/").status_code == 200
+    assert staff.get("/admin/security/auditlog/add/").status_code == 403
+    assert (
+        staff.post(f"/admin/security/auditlog/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    changed = staff.post(f"/admin/security/auditlog/{row.pk}/change/", {"event": "forged"})
+    assert changed.status_code == 403
+    assert AuditLog.objects.get(pk=row.pk).event == "agent.spawn"
+
+
+def test_admin_lifts_a_block_and_shows_the_allowlist_read_only(staff, admin_client):
+    block_id = admin_client.post(
+        "/api/security/block-ip", {"ip": "198.51.100.9"}, format="json"
+    ).json()["block_id"]
+    block = IpBlock.objects.get(block_id=block_id)
+    staff.post(
+        "/admin/security/ipblock/",
+        {"action": "lift_blocks", "_selected_action": [block.pk]},
+        follow=True,
+    )
+    block.refresh_from_db()
+    assert block.lifted_by == "admin:root"
+    assert staff.get("/admin/security/ipallowlist/add/").status_code == 403
+    assert staff.get("/admin/security/auditsetting/add/").status_code == 403

@@ -8,7 +8,7 @@
 
 const { Agent, agentPath } = require('./agent');
 const { ConfigurationError, errorClassFor } = require('./errors');
-const { Keys, Pricing, Webhooks, iterateList } = require('./resources');
+const { Keys, Pricing, Security, Webhooks, iterateList } = require('./resources');
 const { Transport } = require('./transport');
 
 const DEFAULT_BASE_URL = 'http://localhost:8080';
@@ -42,6 +42,7 @@ class Agency {
     this.pricing = new Pricing(this);
     this.webhooks = new Webhooks(this);
     this.keys = new Keys(this);
+    this.security = new Security(this);
   }
 
   get baseUrl() {
@@ -109,6 +110,17 @@ class Agency {
       idempotencyKey,
     });
     return body;
+  }
+
+  // Erase an agent's task and result now (DELETE /agent/{id}?purge=true), cancelling it first
+  // if it has not ended; its cost stays.
+  purge(agentId, { idempotencyKey = null } = {}) {
+    return this.cancel(agentId, { purge: true, idempotencyKey });
+  }
+
+  // GET /privacy/export: every record of the key's owner, by kind (records).
+  privacyExport() {
+    return this.get_('privacy/export');
   }
 
   // The event feed, oldest first, following its cursor. With follow: true it never ends: once

@@ -1,5 +1,6 @@
 'use strict';
-// The client's groups of calls beyond agents (pricing, webhooks, keys) and list iteration.
+// The client's groups of calls beyond agents (pricing, webhooks, keys, security) and list
+// iteration.
 
 const seg = (value) => encodeURIComponent(String(value));
 
@@ -255,4 +256,53 @@ class Keys {
   }
 }
 
-module.exports = { Pricing, Webhooks, Keys, iterateList, WEBHOOK_ROUTES };
+// agency.security: the IP allowlist, blocks and the audit log (admin:write; a change needs a key
+// whose owner is staff).
+class Security {
+  constructor(agency) {
+    this.agency = agency;
+  }
+
+  async call(method, path, options) {
+    return (await this.agency.transport.request(method, path, options)).body;
+  }
+
+  ipWhitelist() {
+    return this.call('GET', 'security/ip-whitelist');
+  }
+
+  // Replace the allowlist (CIDRs or addresses, v4/v6); 409 when it would refuse your address.
+  setIpWhitelist({ allowedIps, enforce = true, logViolations, idempotencyKey = null } = {}) {
+    const body = { allowedIps, enforce, logViolations };
+    return this.call('PUT', 'security/ip-whitelist', { body, idempotencyKey });
+  }
+
+  blockIp({ ip, reason, durationHours } = {}) {
+    return this.call('POST', 'security/block-ip', { body: { ip, reason, durationHours } });
+  }
+
+  blocks(filters = {}) {
+    return iterateList(this.agency, 'security/blocks', filters);
+  }
+
+  unblock(blockId) {
+    return this.call('DELETE', `security/blocks/${seg(blockId)}`);
+  }
+
+  auditConfig() {
+    return this.call('GET', 'security/audit');
+  }
+
+  // enabled, logLevel (minimal, standard, verbose), retentionDays, includeRequestBody,
+  // includeResponseBody, events; what is left out stays.
+  configureAudit(fields = {}) {
+    const [body, idempotencyKey] = splitKey(fields);
+    return this.call('POST', 'security/audit', { body, idempotencyKey });
+  }
+
+  auditLogs(filters = {}) {
+    return iterateList(this.agency, 'security/audit/logs', filters);
+  }
+}
+
+module.exports = { Pricing, Webhooks, Keys, Security, iterateList, WEBHOOK_ROUTES };

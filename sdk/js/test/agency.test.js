@@ -293,6 +293,60 @@ test('agent and pricing webhooks use their routes', async () => {
   });
 });
 
+test('security, privacy export and purge use their routes', async () => {
+  await withApi(async (api, agency) => {
+    api.json('PUT', '/api/security/ip-whitelist', { allowed_ips: ['10.0.0.0/8'], enforce: true });
+    api.json('GET', '/api/security/ip-whitelist', { allowed_ips: ['10.0.0.0/8'], enforced: true });
+    api.json('POST', '/api/security/block-ip', { success: true, block_id: 'blk_1' }, 201);
+    api.json('GET', '/api/security/blocks', { data: [{ block_id: 'blk_1' }], pagination: {} });
+    api.json('DELETE', '/api/security/blocks/blk_1', { block_id: 'blk_1', status: 'lifted' });
+    api.json('POST', '/api/security/audit', { log_level: 'verbose' });
+    api.json('GET', '/api/security/audit', { enabled: true });
+    api.json('GET', '/api/security/audit/logs', { data: [{ id: 7 }], pagination: {} });
+    api.json('GET', '/api/privacy/export', { success: true, records: { agents: [] } });
+    api.json('DELETE', `/api/agent/${AGENT}`, { success: true, message: 'Agent content erased' });
+
+    await agency.security.setIpWhitelist({ allowedIps: ['10.0.0.0/8'], logViolations: false });
+    assert.deepEqual(api.seen('PUT', '/api/security/ip-whitelist')[0].json, {
+      allowed_ips: ['10.0.0.0/8'],
+      enforce: true,
+      log_violations: false,
+    });
+    assert.equal((await agency.security.ipWhitelist()).enforced, true);
+    await agency.security.blockIp({ ip: '198.51.100.7', durationHours: 2 });
+    assert.deepEqual(api.seen('POST', '/api/security/block-ip')[0].json, {
+      ip: '198.51.100.7',
+      duration_hours: 2,
+    });
+    const collect = async (iterator) => {
+      const out = [];
+      for await (const x of iterator) out.push(x);
+      return out;
+    };
+    const blocks = await collect(agency.security.blocks({ status: 'active' }));
+    assert.deepEqual(
+      blocks.map((b) => b.block_id),
+      ['blk_1'],
+    );
+    assert.equal(api.seen('GET', '/api/security/blocks')[0].query.status, 'active');
+    assert.equal((await agency.security.unblock('blk_1')).status, 'lifted');
+    await agency.security.configureAudit({ logLevel: 'verbose', retentionDays: 30 });
+    assert.deepEqual(api.seen('POST', '/api/security/audit')[0].json, {
+      log_level: 'verbose',
+      retention_days: 30,
+    });
+    assert.equal((await agency.security.auditConfig()).enabled, true);
+    const logs = await collect(agency.security.auditLogs({ event: 'config.change' }));
+    assert.deepEqual(
+      logs.map((e) => e.id),
+      [7],
+    );
+    assert.deepEqual((await agency.privacyExport()).records, { agents: [] });
+    assert.equal((await agency.purge(AGENT)).message, 'Agent content erased');
+    assert.equal(api.seen('DELETE', `/api/agent/${AGENT}`)[0].query.purge, 'true');
+  });
+});
+
 test('ids are sent as one path segment', async () => {
   await withApi(async (api, agency) => {
     api.json('GET', '/api/agent/a%2Fb%3Fc', { agent_id: 'a/b?c', status: 'running' });

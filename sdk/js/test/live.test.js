@@ -39,8 +39,9 @@ test('the client surface against the live server', { skip }, async () => {
   assert.equal(team.steps.length, 2);
 
   assert.equal((await agency.get(agent.agentId)).data.task, 'Summarize the budget (js)');
-  const mine = await collect(agency.list({ pageSize: 1, taskContains: '(js)' }));
-  assert.equal(mine.length, 2);
+  // Task text is sealed at rest, so the server does not search it: page through, compare here.
+  const all = await collect(agency.list({ pageSize: 1 }));
+  assert.equal(all.filter((a) => a.task.includes('(js)')).length, 2);
   const events = await collect(agency.events({ agentId: agent.agentId, pageSize: 1 }));
   assert.deepEqual(
     events.map((e) => e.type),

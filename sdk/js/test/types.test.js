@@ -14,7 +14,7 @@ test('index.d.ts declares every export and only those', () => {
     [...declarations.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]),
   );
   assert.deepEqual([...declared].sort(), Object.keys(sdk).sort());
-  for (const name of ['Pricing', 'Webhooks', 'Keys']) {
+  for (const name of ['Pricing', 'Webhooks', 'Keys', 'Security']) {
     // reached through an Agency
     assert.match(declarations, new RegExp(`export interface ${name} `));
   }

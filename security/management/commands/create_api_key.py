@@ -22,8 +22,19 @@ class Command(BaseCommand):
             action="store_true",
             help="make a newly created owner staff (may change system-wide settings)",
         )
+        parser.add_argument(
+            "--signing-secret",
+            action="store_true",
+            help="issue a request-signing secret too (printed once, on the line before the key)",
+        )
+        parser.add_argument(
+            "--require-signature",
+            action="store_true",
+            help="refuse the key's unsigned requests (implies --signing-secret)",
+        )
 
     def handle(self, *args, name, scopes, owner, staff, **options):
+        signing = options["signing_secret"] or options["require_signature"]
         user, created = get_user_model().objects.get_or_create(username=owner)
         if created:
             user.set_unusable_password()
@@ -36,9 +47,13 @@ class Command(BaseCommand):
                 owner=user,
                 name=name,
                 scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+                signing_secret=signing,
+                require_signature=options["require_signature"],
                 actor="command:create_api_key",
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"key_id {key.key_id} scopes {','.join(key.scopes)} owner {owner}")
+        if key.signing_secret:
+            self.stdout.write(f"signing secret (shown once): {key.signing_secret}")
         self.stdout.write(secret)

@@ -1,8 +1,9 @@
-"""Writes for keys and audit rows."""
+"""Writes for keys: create (with a signing secret when asked), revoke, rotate, suspend."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,51 +15,14 @@ from django.utils import timezone
 
 from j1msky.api.permissions import SCOPES
 from j1msky.errors import InvalidInput
-from j1msky.logging import current_request_id
-from security.errors import KeyAlreadyRevoked, KeyNotActive, ScopeNotGrantable
+from j1msky.events import event_emit
+from security.errors import KeyAlreadyRevoked, KeyNotActive, KeyNotSuspended, ScopeNotGrantable
 from security.models import ApiKey, AuditLog, hash_secret, new_key_secret
+from security.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
-
-
-def actor_of(*, api_key: ApiKey | None = None, user=None) -> str:
-    """How an audit row names who acted: the API key, else the admin user, else the system."""
-    if api_key is not None:
-        return f"key:{api_key.key_id}"
-    if user is not None:
-        return f"admin:{user.get_username()}"
-    return "system"
-
-
-def audit_record(
-    *,
-    event: str,
-    owner=None,
-    api_key: ApiKey | None = None,
-    actor: str = "",
-    ip_address: str | None = None,
-    user_agent: str = "",
-    resource_type: str = "",
-    resource_id: str = "",
-    details: dict[str, Any] | None = None,
-    severity: str = AuditLog.Severity.INFO,
-) -> AuditLog:
-    """Write one audit row. `actor` defaults to the API key when one is given."""
-    return AuditLog.objects.create(
-        event=event,
-        severity=severity,
-        owner=owner if owner is not None else getattr(api_key, "owner", None),
-        api_key_id=api_key.key_id if api_key else "",
-        actor=(actor or actor_of(api_key=api_key))[:160],
-        ip_address=ip_address,
-        user_agent=user_agent[:255],
-        request_id=current_request_id.get() if current_request_id.get() != "-" else "",
-        resource_type=resource_type,
-        resource_id=resource_id,
-        details=details or {},
-    )
 
 
 def _validated_scopes(scopes: Iterable[str]) -> list[str]:
@@ -101,6 +65,10 @@ def _grantable(scopes: list[str], granting_key: ApiKey) -> None:
         raise ScopeNotGrantable(missing)
 
 
+def new_signing_secret() -> str:
+    return "sigsec_" + secrets.token_urlsafe(32)
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -110,6 +78,8 @@ def api_key_create(
     expires_at: datetime | None = None,
     daily_budget=None,
     max_concurrent_agents: int = 10,
+    signing_secret: bool = False,
+    require_signature: bool = False,
     rotated_from: ApiKey | None = None,
     granting_key: ApiKey | None = None,
     actor: str = "",
@@ -117,9 +87,11 @@ def api_key_create(
     """Create a key; returns it with its secret, which is never stored and never shown again.
 
     `granting_key` is the key whose request creates this one: the new key may hold only scopes
-    it holds (403 otherwise), its limits are capped at its own, and it is recorded as the
-    creator. Without one (the admin, a management command) nothing is capped; `actor` then
-    names who acted for the audit row.
+    it holds (403 otherwise), its limits are capped at its own, a key that must sign makes keys
+    that must sign, and it is recorded as the creator. Without one (the admin, a command)
+    nothing is capped; `actor` then names who acted. With `signing_secret` or
+    `require_signature` the key gets a signing secret (§12.4), sealed at rest; the returned key
+    holds it in clear (`key.signing_secret`) to be shown once.
     """
     scopes = _validated_scopes(scopes)
     if granting_key is not None:
@@ -130,6 +102,7 @@ def api_key_create(
             max_concurrent_agents=max_concurrent_agents,
             expires_at=expires_at,
         )
+        require_signature |= granting_key.require_signature
     environment = settings.J1MSKY_ENVIRONMENT
     secret = new_key_secret(environment)
     key = ApiKey.objects.create(
@@ -142,19 +115,30 @@ def api_key_create(
         expires_at=expires_at,
         daily_budget=daily_budget,
         max_concurrent_agents=max_concurrent_agents,
+        signing_secret=new_signing_secret() if signing_secret or require_signature else None,
+        require_signature=require_signature,
         rotated_from=rotated_from,
         created_by=granting_key,
     )
+    _created_audited(key, granting_key=granting_key, actor=actor)
+    return key, secret
+
+
+def _created_audited(key: ApiKey, *, granting_key: ApiKey | None, actor: str) -> None:
     audit_record(
         event="api.key.created",
-        owner=owner,
+        owner=key.owner,
         api_key=granting_key,
         actor=actor,
         resource_type="api_key",
         resource_id=key.key_id,
-        details={"name": name, "scopes": key.scopes},
+        details={
+            "name": key.name,
+            "scopes": key.scopes,
+            "signing": key.signing_secret is not None,
+            "require_signature": key.require_signature,
+        },
     )
-    return key, secret
 
 
 def api_key_descendants(key: ApiKey) -> list[ApiKey]:
@@ -255,6 +239,8 @@ def api_key_rotate(
         expires_at=key.expires_at,
         daily_budget=key.daily_budget,
         max_concurrent_agents=key.max_concurrent_agents,
+        signing_secret=key.signing_secret is not None,
+        require_signature=key.require_signature,
         rotated_from=key,
         granting_key=granting_key,
         actor=actor,
@@ -273,11 +259,66 @@ def api_key_rotate(
     return new_key, secret
 
 
-def api_key_touch(*, key: ApiKey, ip: str | None) -> None:
-    """Record last use, at most once a minute per key, with one conditional UPDATE."""
+def api_key_touch(*, key: ApiKey, ip: str | None) -> bool:
+    """Record last use, at most once a minute per key, with one conditional UPDATE; True when
+    this call recorded it."""
     now = timezone.now()
     if key.last_used_at and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
-        last_used_at=now, last_used_ip=ip
+        return False
+    return bool(
+        ApiKey.objects.filter(pk=key.pk)
+        .exclude(last_used_at__gt=now - LAST_USED_RESOLUTION)
+        .update(last_used_at=now, last_used_ip=ip)
     )
+
+
+@transaction.atomic
+def api_key_suspend(*, key: ApiKey, reason: str, details: dict[str, Any]) -> bool:
+    """Suspend a key a protection caught (semantics §12.7): every request with it is 403
+    `key_suspended` until an admin reinstates it. Audited as `security.violation` with why, and
+    emitted as `security.key_suspended`. False when it was already suspended (or revoked)."""
+    now = timezone.now()
+    if not ApiKey.objects.filter(
+        pk=key.pk, suspended_at__isnull=True, revoked_at__isnull=True
+    ).update(suspended_at=now, suspended_reason=reason[:200]):
+        return False
+    why = {"reason": reason, "api_key_id": key.key_id, **details}
+    audit_record(
+        event="security.violation",
+        owner=key.owner,
+        api_key=key,
+        actor="system",
+        resource_type="api_key",
+        resource_id=key.key_id,
+        details={**why, "action": "key_suspended"},
+        severity=AuditLog.Severity.CRITICAL,
+    )
+    event_emit(type="security.key_suspended", owner=key.owner, data=why)
+    return True
+
+
+@transaction.atomic
+def api_key_reinstate(*, key: ApiKey, actor: str) -> ApiKey:
+    """Lift a suspension; spend before now no longer counts towards the next spike."""
+    now = timezone.now()
+    if not ApiKey.objects.filter(pk=key.pk, suspended_at__isnull=False).update(
+        suspended_at=None, suspended_reason="", reinstated_at=now
+    ):
+        raise KeyNotSuspended()
+    previous = key.suspended_reason
+    key.refresh_from_db()
+    audit_record(
+        event="api.key.reinstated",
+        owner=key.owner,
+        actor=actor,
+        resource_type="api_key",
+        resource_id=key.key_id,
+        details={"suspended_for": previous},
+        severity=AuditLog.Severity.WARNING,
+    )
+    event_emit(
+        type="security.key_reinstated",
+        owner=key.owner,
+        data={"api_key_id": key.key_id, "suspended_for": previous, "by": actor},
+    )
+    return key

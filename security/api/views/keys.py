@@ -52,7 +52,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
     lookup_field = "key_id"
     serializer_class = ApiKeySerializer
     filterset_class = ApiKeyFilterSet
-    idempotency_redact = ("key",)  # a secret is shown once: a replay answers `key: null`
+    idempotency_redact = ("key", "signing_secret")  # secrets are shown once: a replay has null
 
     def get_queryset(self):
         return api_key_list(owner=self.request.user)

@@ -1,3 +1,5 @@
+"""`/keys` request and response bodies (semantics §12.1, §12.4)."""
+
 from datetime import timedelta
 
 from django.utils import timezone
@@ -39,6 +41,10 @@ class ApiKeySerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The key whose request created this one; null when made in the admin.",
     )
+    has_signing_secret = serializers.SerializerMethodField()
+
+    def get_has_signing_secret(self, key) -> bool:
+        return key.signing_secret is not None
 
     class Meta:
         model = ApiKey
@@ -58,6 +64,10 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "last_used_ip",
             "daily_budget",
             "max_concurrent_agents",
+            "has_signing_secret",
+            "require_signature",
+            "suspended_at",
+            "suspended_reason",
         ]
         read_only_fields = fields
 
@@ -69,9 +79,13 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     key = serializers.SerializerMethodField(
         help_text="The secret. Shown only this once: null in an Idempotency-Key replay.",
     )
+    signing_secret = serializers.SerializerMethodField(
+        help_text="The key's request-signing secret, when it has one. Shown only this once: "
+        "null in an Idempotency-Key replay.",
+    )
 
     class Meta(ApiKeySerializer.Meta):
-        fields = ["success", "key", *ApiKeySerializer.Meta.fields]
+        fields = ["success", "key", "signing_secret", *ApiKeySerializer.Meta.fields]
         read_only_fields = fields
 
     def get_success(self, key) -> bool:
@@ -80,6 +94,10 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_key(self, key) -> str | None:
         return self.context.get("secret")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_signing_secret(self, key) -> str | None:
+        return key.signing_secret
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
@@ -92,6 +110,16 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     )
     max_concurrent_agents = serializers.IntegerField(
         min_value=1, max_value=1000, required=False, default=10
+    )
+    signing_secret = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Issue a request-signing secret with the key (returned once).",
+    )
+    require_signature = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Refuse the key's unsigned requests (implies signing_secret).",
     )
 
     def validate(self, attrs):

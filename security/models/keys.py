@@ -1,9 +1,13 @@
+"""API keys (semantics §12.1): hashed secrets, scopes, limits, an optional signing secret."""
+
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from security.crypto import EncryptedTextField
 
 
 def hash_secret(secret: str) -> str:
@@ -66,6 +70,22 @@ class ApiKey(models.Model):
         help_text="Optional per-key daily budget, enforced at admission like the global one.",
     )
     max_concurrent_agents = models.PositiveIntegerField(default=10)
+    signing_secret = EncryptedTextField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Secret for request signatures (semantics §12.4); sealed at rest, shown once.",
+    )
+    require_signature = models.BooleanField(
+        default=False, help_text="Refuse this key's requests unless they are signed."
+    )
+    suspended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by a protection (a cost spike); an admin reinstates."
+    )
+    suspended_reason = models.CharField(max_length=200, blank=True)
+    reinstated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Spend before this no longer counts towards a spike."
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -74,6 +94,7 @@ class ApiKey(models.Model):
         indexes = [models.Index(fields=["owner", "-created_at"])]
         permissions = [
             ("issue_apikey", "Can create and rotate API keys (and see each new secret once)"),
+            ("reinstate_apikey", "Can reinstate an API key a protection suspended"),
         ]
 
     def __str__(self) -> str:
@@ -87,43 +108,15 @@ class ApiKey(models.Model):
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
     @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
     def status(self) -> str:
         if self.is_revoked:
             return "revoked"
         if self.is_expired():
             return "expired"
+        if self.is_suspended:
+            return "suspended"
         return "active"
-
-
-class AuditLog(models.Model):
-    """One audited event (semantics §12.5). Details never hold a secret in clear."""
-
-    class Severity(models.TextChoices):
-        INFO = "info"
-        WARNING = "warning"
-        CRITICAL = "critical"
-
-    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
-    event = models.CharField(max_length=64, db_index=True)
-    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.INFO)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    api_key_id = models.CharField(max_length=32, blank=True)
-    actor = models.CharField(
-        max_length=160,
-        blank=True,
-        help_text="Who acted: key:<key_id>, admin:<username>, or system.",
-    )
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=255, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    resource_type = models.CharField(max_length=32, blank=True)
-    resource_id = models.CharField(max_length=64, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-timestamp", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.event}"
