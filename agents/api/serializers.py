@@ -4,10 +4,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent
-from agents.selectors import team_step_models
+from agents.selectors import model_alias_names, team_names, team_step_models
 from agents.services import SpawnRequest
 from j1msky.api.errors import as_domain_error
-from j1msky.api.fields import Cost, Text
+from j1msky.api.fields import CatalogueText, Cost, Text
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import DomainError
 
@@ -16,6 +16,7 @@ MAX_BATCH = 50
 TASK_MAX = 2000
 
 
+@extend_schema_field({"type": "object", "description": "A JSON object of at most 4 KB."})
 class JSONObjectField(serializers.JSONField):
     """A small JSON object; in a form body it arrives as a JSON string."""
 
@@ -66,11 +67,13 @@ class SpawnCommon(serializers.Serializer):
 
 
 class SpawnSerializer(SpawnCommon):
-    model = Text(max_length=40, default="k2p5")
+    model = CatalogueText(catalogue=model_alias_names, max_length=40, default="k2p5")
 
 
 class SpawnTeamSerializer(SpawnCommon):
-    team = Text(max_length=40, error_messages={"required": "Team is required"})
+    team = CatalogueText(
+        catalogue=team_names, max_length=40, error_messages={"required": "Team is required"}
+    )
 
 
 class SpawnBatchSerializer(serializers.Serializer):
