@@ -18,6 +18,17 @@ def model_alias_enabled_count() -> int:
     return ModelAlias.objects.filter(enabled=True).count()
 
 
+def model_alias_names() -> list[str]:
+    """The aliases a spawn may name now (the enabled ones), in catalogue order."""
+    rows = ModelAlias.objects.filter(enabled=True).order_by("position", "alias")
+    return list(rows.values_list("alias", flat=True))
+
+
+def team_names() -> list[str]:
+    """The teams a spawn may name now (the enabled ones)."""
+    return list(Team.objects.filter(enabled=True).order_by("id").values_list("id", flat=True))
+
+
 def model_alias_get(alias: str) -> ModelAlias:
     """An enabled model alias, with its provider; 400 naming the allowed ones otherwise."""
     model = ModelAlias.objects.select_related("provider").filter(pk=alias, enabled=True).first()

@@ -38,6 +38,7 @@ class ModelAliasSerializer(serializers.ModelSerializer):
     """A model alias with its provider's state now (the window and breaker are shared by every
     alias of the provider). `backend` is `simulated` while the provider has no API key."""
 
+    alias = serializers.CharField(help_text="What a spawn names: `k2p5`, `minimax-m2.5`, …")
     provider = serializers.CharField(source="provider_id")
     rates = serializers.SerializerMethodField(help_text="USD per 1K tokens.")
     fallback = serializers.CharField(source="fallback_id", allow_null=True)

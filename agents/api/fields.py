@@ -2,11 +2,13 @@
 
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from j1msky.api.parsers import BadText, json_loads
 
 
+@extend_schema_field({"type": "object", "description": "A JSON object of at most 4 KB."})
 class JSONObjectField(serializers.JSONField):
     """A small JSON object; in a form body it arrives as a JSON string."""
 

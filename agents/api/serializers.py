@@ -4,10 +4,10 @@ from rest_framework import serializers
 from agents.api.fields import JSONObjectField
 from agents.api.privacy import AgentPrivacySerializer, PrivacyField
 from agents.models import Agent
-from agents.selectors import team_step_models
+from agents.selectors import model_alias_names, team_names, team_step_models
 from agents.services import SpawnRequest
 from j1msky.api.errors import as_domain_error
-from j1msky.api.fields import Cost, Text
+from j1msky.api.fields import CatalogueText, Cost, Text
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import DomainError
 
@@ -47,11 +47,13 @@ class SpawnCommon(serializers.Serializer):
 
 
 class SpawnSerializer(SpawnCommon):
-    model = Text(max_length=40, default="k2p5")
+    model = CatalogueText(catalogue=model_alias_names, max_length=40, default="k2p5")
 
 
 class SpawnTeamSerializer(SpawnCommon):
-    team = Text(max_length=40, error_messages={"required": "Team is required"})
+    team = CatalogueText(
+        catalogue=team_names, max_length=40, error_messages={"required": "Team is required"}
+    )
 
 
 class SpawnBatchSerializer(serializers.Serializer):

@@ -80,6 +80,7 @@ class _SpawnOne(ApiView):
 
     required_scope = "agents:write"
     rate_class = "spawn"
+    error_statuses = (402,)
 
     def post(self, request):
         params = self.request_serializer(data=request.data)
@@ -168,6 +169,7 @@ class AgentViewSet(GenericViewSet):
     rate_class = {"list": "agents_list", "retrieve": "agent_read"}
     filterset_class = AgentFilterSet
     serializer_class = AgentListSerializer
+    error_statuses = {"destroy": (409,)}  # already finished
 
     def get_queryset(self):
         return agent_list(owner=self.request.user)

@@ -28,6 +28,7 @@ class UsageView(ApiView):
     """Spend from the ledger between two budget days, by model and by day."""
 
     required_scope = "billing:read"
+    error_statuses = (404,)  # `owner` names no user
 
     @extend_schema(
         summary="Spend from the ledger by model and by day",
@@ -42,7 +43,8 @@ class UsageView(ApiView):
         responses=BillingUsageSerializer,
     )
     def get(self, request):
-        params = UsageQuerySerializer(data=request.query_params)
+        # A plain dict: in a QueryDict DRF reads `?start=` as "not given", here it is a bad date.
+        params = UsageQuerySerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         query = params.validated_data
         owner = usage_owner(user=request.user, username=query.get("owner"))

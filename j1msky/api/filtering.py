@@ -9,15 +9,19 @@ the same. django-filter does the parsing and the query.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 import django_filters
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework.filters import BaseFilterBackend
 
+from j1msky.api.filter_fields import (
+    BooleanFilter,
+    DateFilter,
+    DateTimeFilter,
+    NumberFilter,
+)
 from j1msky.api.parsers import BadText, json_loads
 from j1msky.errors import InvalidFilter, InvalidSort
 
@@ -37,50 +41,6 @@ OPERATORS: dict[str, tuple[str, bool]] = {
 
 # Query parameters that belong to pagination, sorting or the filter envelope itself.
 RESERVED_PARAMS = frozenset({"limit", "offset", "cursor", "sort", "filter", "format"})
-
-
-class UtcDateTimeField(forms.DateTimeField):
-    """A date and time as UTC; one that UTC cannot hold (before year 1 or after 9999 once the
-    offset is applied, e.g. `9999-12-31T23:59:59-05:00`) is invalid, not a database error."""
-
-    default_error_messages = {
-        "out_of_range": "Date and time out of range: must fall between years 1 and 9999 in UTC"
-    }
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        if result is None:
-            return None
-        try:
-            return result.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            raise ValidationError(
-                self.error_messages["out_of_range"], code="out_of_range"
-            ) from None
-
-
-class DateTimeFilter(django_filters.DateTimeFilter):
-    """The datetime filter for every list (`created_after`, `created_at_gt`, …)."""
-
-    field_class = UtcDateTimeField
-
-
-class BoundedDecimalField(forms.DecimalField):
-    """A number every backend can compare a column with: PostgreSQL's numeric refuses one whose
-    exponent is far out of range (`1e-99999`), so anything beyond ±50 orders of magnitude is a
-    400 rather than a database error."""
-
-    default_error_messages = {"out_of_range": "Enter a number between 1e-50 and 1e50 in size."}
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is not None and value != 0 and not -50 <= value.adjusted() <= 50:
-            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
-        return value
-
-
-class NumberFilter(django_filters.NumberFilter):
-    field_class = BoundedDecimalField
 
 
 class _CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -110,11 +70,11 @@ def _filter_for(model_field: models.Field, field_name: str, op: str) -> django_f
     if isinstance(model_field, models.DateTimeField):
         return DateTimeFilter(**kwargs)
     if isinstance(model_field, models.DateField):
-        return django_filters.DateFilter(**kwargs)
+        return DateFilter(**kwargs)
     if numeric:
         return NumberFilter(**kwargs)
     if isinstance(model_field, models.BooleanField):
-        return django_filters.BooleanFilter(**kwargs)
+        return BooleanFilter(**kwargs)
     return django_filters.CharFilter(**kwargs)
 
 
@@ -161,14 +121,30 @@ class ListFilterSet(django_filters.FilterSet):
         return getattr(getattr(cls, "Meta", None), "sort_fields", {"created_at": "created_at"})
 
 
-def _as_param(value: Any, field: str) -> str:
-    if isinstance(value, bool):
+def json_kind(filter_: django_filters.Filter) -> str:
+    """The JSON type a filter's value takes inside `filter`."""
+    if isinstance(filter_, django_filters.BooleanFilter):
+        return "boolean"
+    if isinstance(filter_, django_filters.NumberFilter):
+        return "number"
+    return "string"
+
+
+KIND_TEXT = {"string": "a non-empty string", "number": "a number", "boolean": "true or false"}
+
+
+def _as_param(value: Any, name: str, filter_: django_filters.Filter) -> str:
+    """One JSON filter value as the query parameter text, if it has the filter's JSON type."""
+    kind = json_kind(filter_)
+    if kind == "boolean" and isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | str):
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if kind == "string" and isinstance(value, str) and value:
+        return value
     raise InvalidFilter(
-        f"Filter value for '{field}' must be a string, number or boolean",
-        details={"filter": [f"Bad value for {field}"]},
+        f"Filter value for '{name}' must be {KIND_TEXT[kind]}",
+        details={"filter": [f"Bad value for {name}"]},
     )
 
 
@@ -222,73 +198,38 @@ class ListFilterBackend(BaseFilterBackend):
             if key not in names:
                 raise _unknown_filter(key, operators)
             values = request.query_params.getlist(key)
-            data[key] = ",".join(values) if key.endswith("_in") else values[-1]
+            if key.endswith("_in"):
+                values = [",".join(values)]
+            for value in values:
+                if "" in (value.split(",") if key.endswith("_in") else [value]):
+                    raise InvalidFilter(
+                        f"Filter '{key}' must not be empty", details={key: ["Must not be empty"]}
+                    )
+                _put(data, key, value, filterset_class.base_filters[key])
 
         raw = request.query_params.get("filter")
-        if raw is None:
-            return data
-        try:
-            parsed = json_loads(raw)
-        except BadText as exc:
-            raise InvalidFilter(
-                f"Invalid filter: {exc}",
-                details={"filter": [str(exc)]},
-            ) from None
-        except ValueError:
-            raise InvalidFilter(
-                "The filter parameter must be a JSON object",
-                details={"filter": ["Not valid JSON"]},
-            ) from None
-        if not isinstance(parsed, dict):
-            raise InvalidFilter(
-                "The filter parameter must be a JSON object",
-                details={"filter": ["Not a JSON object"]},
-            )
-        for key, value in parsed.items():
-            if isinstance(value, dict):
-                if key not in operators:
-                    raise InvalidFilter(
-                        f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
-                        details={"filter": [f"Unknown field: {key}"]},
-                    )
-                for op, operand in value.items():
-                    if op not in operators[key]:
-                        raise InvalidFilter(
-                            f"Operator '{op}' is not allowed on '{key}'. "
-                            f"Allowed: {', '.join(operators[key])}",
-                            details={"filter": [f"Unknown operator for {key}: {op}"]},
-                        )
-                    name = key if op == "eq" else f"{key}_{op}"
-                    data[name] = _encode(operand, name)
-            elif key in names:
-                data[key] = _encode(value, key)
-            else:
-                raise InvalidFilter(
-                    f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
-                    details={"filter": [f"Unknown field: {key}"]},
-                )
+        if raw is not None:
+            for name, value in _filter_object_data(raw, filterset_class).items():
+                _put(data, name, value, filterset_class.base_filters[name])
         return data
 
     @staticmethod
     def ordering(request, filterset_class, view) -> list[str]:
         sort_fields = filterset_class.sort_fields()
-        raw = request.query_params.get("sort") or getattr(
-            view, "default_sort", filterset_class.default_sort
-        )
+        raw = request.query_params.get("sort")
+        if raw is None:
+            raw = getattr(view, "default_sort", filterset_class.default_sort)
         ordering: list[str] = []
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            desc = part.startswith("-")
-            name = part.lstrip("-+")
+        for part in raw.split(","):
+            # `+name` arrives as ` name` when the `+` was not escaped: both mean ascending.
+            direction, name = (part[0], part[1:]) if part[:1] in ("-", "+", " ") else ("", part)
             if name not in sort_fields:
+                message = f"Unknown sort field '{name}'" if name else "Empty sort field"
                 raise InvalidSort(
-                    f"Unknown sort field '{name}'. Allowed: {', '.join(sort_fields)}",
-                    details={"sort": [f"Unknown field: {name}"]},
+                    f"{message}. Allowed: {', '.join(sort_fields)}",
+                    details={"sort": [f"Unknown field: {name}" if name else "Empty field"]},
                 )
-            ordering.append(("-" if desc else "") + sort_fields[name])
-        if not ordering:
-            raise InvalidSort("sort names no field")
+            ordering.append(("-" if direction == "-" else "") + sort_fields[name])
         # A unique tie-breaker makes every order total, which keyset cursors need.
         pk_name = filterset_class._meta.model._meta.pk.name
         if ordering[-1].lstrip("-") not in ("pk", pk_name):
@@ -296,38 +237,94 @@ class ListFilterBackend(BaseFilterBackend):
         return ordering
 
     def get_schema_operation_parameters(self, view):
-        filterset_class = getattr(view, "filterset_class", None)
-        params = [
-            {
-                "name": "sort",
-                "in": "query",
-                "required": False,
-                "description": "Comma-separated sort fields; prefix `-` for descending.",
-                "schema": {"type": "string"},
-            },
-            {
-                "name": "filter",
-                "in": "query",
-                "required": False,
-                "description": 'JSON filter object, e.g. `{"status":"running"}` or '
-                '`{"cost":{"gt":0.5}}`.',
-                "schema": {"type": "string"},
-            },
-        ]
-        if filterset_class is not None:
-            for name in filterset_class.base_filters:
-                params.append(
-                    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        from j1msky.api.filter_schema import filter_parameters
+
+        return filter_parameters(getattr(view, "filterset_class", None))
+
+
+def _encode(value: Any, name: str, filter_: django_filters.Filter) -> str:
+    if not name.endswith("_in"):
+        return _as_param(value, name, filter_)
+    if not isinstance(value, list) or not value:
+        raise InvalidFilter(
+            f"Filter value for '{name}' must be a non-empty list",
+            details={"filter": [f"Bad value for {name}"]},
+        )
+    items = [_as_param(item, name, filter_) for item in value]
+    if any("," in item for item in items):
+        raise InvalidFilter(
+            f"Filter values for '{name}' must not contain commas",
+            details={"filter": [f"Bad value for {name}"]},
+        )
+    return ",".join(items)
+
+
+def _filter_object_data(raw: str, filterset_class) -> dict[str, str]:
+    """The `filter` JSON object as filter parameters (`{"cost":{"gt":1}}` → `cost_gt=1`)."""
+    operators = filterset_class.operators()
+    filters = filterset_class.base_filters
+    data: dict[str, str] = {}
+    try:
+        parsed = json_loads(raw)
+    except BadText as exc:
+        raise InvalidFilter(
+            f"Invalid filter: {exc}",
+            details={"filter": [str(exc)]},
+        ) from None
+    except ValueError:
+        raise InvalidFilter(
+            "The filter parameter must be a JSON object",
+            details={"filter": ["Not valid JSON"]},
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InvalidFilter(
+            "The filter parameter must be a JSON object",
+            details={"filter": ["Not a JSON object"]},
+        )
+    for key, value in parsed.items():
+        if isinstance(value, dict):
+            if key not in operators:
+                raise InvalidFilter(
+                    f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
+                    details={"filter": [f"Unknown field: {key}"]},
                 )
-        return params
-
-
-def _encode(value: Any, name: str) -> str:
-    if isinstance(value, list):
-        if not name.endswith("_in"):
+            if not value:
+                raise InvalidFilter(
+                    f"Filter '{key}' names no operator",
+                    details={"filter": [f"No operator for {key}"]},
+                )
+            for op, operand in value.items():
+                if op not in operators[key]:
+                    raise InvalidFilter(
+                        f"Operator '{op}' is not allowed on '{key}'. "
+                        f"Allowed: {', '.join(operators[key])}",
+                        details={"filter": [f"Unknown operator for {key}: {op}"]},
+                    )
+                name = key if op == "eq" else f"{key}_{op}"
+                _put(data, name, _encode(operand, name, filters[name]), filters[name])
+        elif key in filters:
+            _put(data, key, _encode(value, key, filters[key]), filters[key])
+        else:
             raise InvalidFilter(
-                f"Only the 'in' operator takes a list ({name})",
-                details={"filter": [f"Bad value for {name}"]},
+                f"Unknown filter field '{key}'. Allowed: {_allowed_text(operators)}",
+                details={"filter": [f"Unknown field: {key}"]},
             )
-        return ",".join(_as_param(v, name) for v in value)
-    return _as_param(value, name)
+    return data
+
+
+def _put(data: dict[str, str], name: str, value: str, filter_: django_filters.Filter) -> None:
+    """Set a filter's value. The same filter given twice (a repeated parameter, a parameter and
+    `filter`, `cost_gt` and `cost: {gt}`) takes the last value, and the one it displaces must be
+    valid all the same."""
+    if name in data:
+        displaced = data[name]
+        if isinstance(filter_, django_filters.BaseCSVFilter):
+            displaced = displaced.split(",")  # what the filter's widget hands its field
+        try:
+            filter_.field.clean(displaced)
+        except ValidationError as exc:
+            raise InvalidFilter(
+                f"Invalid filter value for '{name}': {exc.messages[0]}",
+                details={name: exc.messages},
+            ) from None
+    data[name] = value

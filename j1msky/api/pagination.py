@@ -9,6 +9,7 @@ parameter (empty for the first page) or the view sets `cursor_only`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -25,12 +26,10 @@ CURSOR_SALT = "j1msky.api.cursor"
 
 def _int_param(request, name: str, default: int, low: int, high: int | None) -> int:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
+    # Digits only: not `+5`, ` 5`, `5_000` or other scripts' digits, which int() would take.
+    value = int(raw) if re.fullmatch(r"-?[0-9]{1,30}", raw) else None
     if value is None or value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f">= {low}"
         raise InvalidPagination(
@@ -70,11 +69,13 @@ class ListPagination(BasePagination):
                 "This list pages by cursor only: send cursor (empty for the first page)",
                 details={"offset": ["Not used by this list; use cursor"]},
             )
+        # Checked in both modes (a cursor page ignores it): what the schema refuses is refused.
+        offset = _int_param(request, "offset", 0, 0, self.max_offset)
         if "cursor" in request.query_params or getattr(view, "cursor_only", False):
             self.mode = "cursor"
             return self._cursor_page(queryset, request)
         self.mode = "offset"
-        self.offset = _int_param(request, "offset", 0, 0, self.max_offset)
+        self.offset = offset
         self.total = queryset.count()
         return list(queryset[self.offset : self.offset + self.limit])
 
@@ -217,20 +218,13 @@ class ListPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        return [
+        params = [
             {
                 "name": "limit",
                 "in": "query",
                 "required": False,
                 "description": "Page size, 1-100 (default 20).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-            },
-            {
-                "name": "offset",
-                "in": "query",
-                "required": False,
-                "description": f"Rows to skip (offset mode), 0-{self.max_offset}.",
-                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
             },
             {
                 "name": "cursor",
@@ -240,3 +234,15 @@ class ListPagination(BasePagination):
                 "schema": {"type": "string"},
             },
         ]
+        if not getattr(view, "cursor_only", False):
+            params.insert(
+                1,
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "required": False,
+                    "description": f"Rows to skip (offset mode), 0-{self.max_offset}.",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
+                },
+            )
+        return params

@@ -10,9 +10,11 @@ parameter.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -106,15 +108,38 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
+def utf8_form(raw: bytes) -> bool:
+    """Whether every key and value of a form-encoded text (a body, a query string) is UTF-8
+    once its %-escapes are undone; Django would otherwise decode the rest into U+FFFD."""
+    try:
+        for pair in raw.split(b"&"):
+            for piece in pair.split(b"=", 1):
+                unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class FormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        raw = stream.read() if stream is not None else b""
+        if not utf8_form(raw):
+            raise ParseError("Form parse error - the body is not UTF-8")
+        data = super().parse(io.BytesIO(raw), media_type, parser_context)
         _refuse_bad_text(data)
         return data
 
 
 class MultiPartParser(parsers.MultiPartParser):
+    """Multipart bodies carry text fields (no route takes a file), so the whole body must be
+    UTF-8; Django would otherwise decode what is not into U+FFFD."""
+
     def parse(self, stream, media_type=None, parser_context=None):
-        parsed = super().parse(stream, media_type, parser_context)
+        raw = stream.read() if stream is not None else b""
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError("Multipart form parse error - the body is not UTF-8") from None
+        parsed = super().parse(io.BytesIO(raw), media_type, parser_context)
         _refuse_bad_text(parsed.data)
         return parsed

@@ -11,6 +11,32 @@ def only_versioned_paths(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
 
 
+# No NUL character: the body parser refuses one in any string (PostgreSQL cannot store it).
+NO_NUL = r"^[^\u0000]*$"
+
+
+def _no_nul(schema):
+    if isinstance(schema, list):
+        for item in schema:
+            _no_nul(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"enum", "format", "pattern"} & schema.keys():
+        schema["pattern"] = NO_NUL
+    for value in schema.values():
+        if isinstance(value, dict | list):
+            _no_nul(value)
+
+
+def strings_without_nul(result, generator, request, public):
+    """Every free-text string of a request body says it takes no NUL character."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _no_nul(component)
+    return result
+
+
 class JsonErrorsMixin:
     """Errors in the JSON envelope, whatever the view renders when it succeeds (YAML, HTML)."""
 

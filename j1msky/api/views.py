@@ -47,10 +47,16 @@ class IdempotencyMixin:
         try:
             self.initial(request, *args, **kwargs)
             key = request.headers.get("Idempotency-Key")
-            if key is not None and request.method in IDEMPOTENT_METHODS and request.auth:
+            handler = self._handler(request)
+            if (
+                key is not None
+                and request.method in IDEMPOTENT_METHODS
+                and request.auth
+                and handler != self.http_method_not_allowed  # a 405 is a 405, key or not
+            ):
                 response = self._run_once(request, key, *args, **kwargs)
             else:
-                response = self._handler(request)(request, *args, **kwargs)
+                response = handler(request, *args, **kwargs)
         except Replay as replay:
             response = replay.response
         except Exception as exc:

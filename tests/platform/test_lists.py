@@ -103,6 +103,31 @@ def test_cursor_walk_visits_every_row_once_despite_sort_ties(keys):
         ("filter=" + quote('{"a":' * 50_000), "filter"),
         ("filter=" + quote('{"name":"a\\u0000b"}'), "filter"),
         ("filter=" + quote('{"name":{"in":["a\\ud800b"]}}'), "filter"),
+        # What the schema refuses, the server refuses (tests/fuzz checks every operation).
+        ("limit=", "limit"),
+        ("limit=+5", "limit"),
+        ("limit=%205", "limit"),
+        ("cursor=&offset=-1", "offset"),
+        ("sort=", "sort"),
+        ("sort=name,,created_at", "sort"),
+        ("sort=--name", "sort"),
+        ("name=", "name"),
+        ("name_in=a,,b", "name_in"),
+        ("created_after=" + quote("2026-02-01T00:00:00"), "created_after"),  # no offset
+        ("created_after=" + quote("2026-02-01 00:00:00Z"), "created_after"),
+        # The same filter twice: the displaced value is checked too.
+        ("created_after=x&created_after=2026-02-01", "created_after"),
+        (
+            "filter=" + quote('{"created_at":{"gt":"x"},"created_at_gt":"2026-02-01"}'),
+            "created_at_gt",
+        ),
+        ("created_after=" + quote("01/02/2026"), "created_after"),
+        ("filter=" + quote('{"name":1}'), "filter"),
+        ("filter=" + quote('{"name":""}'), "filter"),
+        ("filter=" + quote('{"name":{}}'), "filter"),
+        ("filter=" + quote('{"name":{"in":[]}}'), "filter"),
+        ("filter=" + quote('{"name":{"in":["a,b"]}}'), "filter"),
+        ("filter=" + quote('{"name_in":"a"}'), "filter"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_problem(keys, query, param):
@@ -184,3 +209,41 @@ def test_comparison_operators_on_times(keys):
 def test_sort_descending_and_multiple_fields(keys):
     names = [k["name"] for k in _data(keys.get("/api/keys?sort=-name&limit=3"))["data"]]
     assert names == ["test", "beta-24", "beta-22"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=%2Bname,-created_at",
+        "sort=+name",  # an unescaped `+` arrives as a space: ascending all the same
+        "created_after=2020-02-01",
+        "created_after=" + quote("2020-02-01T00:00:00Z"),
+        "created_after=" + quote("2020-02-01t00:00:00.1234567891+05:30"),  # nanoseconds cut
+        "filter=" + quote('{"name":{"in":["alpha-01"]},"created_after":"2020-02-01"}'),
+        "filter=" + quote('{"name_starts_with":"alpha","name":{"ne":"x"}}'),
+    ],
+)
+def test_what_the_schema_allows_is_answered(keys, query):
+    assert _data(keys.get(f"/api/keys?{query}"))["pagination"]["total"] >= 1
+
+
+def test_a_filter_given_twice_takes_the_last_valid_value(admin_client):
+    both = "status_in=running&filter=" + quote('{"status":{"in":["failed","completed"]}}')
+    assert _data(admin_client.get(f"/api/agents?{both}"))["data"] == []
+    bad = "status_in=weird&filter=" + quote('{"status":{"in":["failed"]}}')
+    assert admin_client.get(f"/api/agents?{bad}").status_code == 400
+
+
+def test_number_and_boolean_filters_take_their_json_type_only(admin_client):
+    agents = "/api/agents?filter="
+    assert admin_client.get(agents + quote('{"cost":{"gt":0.5}}')).status_code == 200
+    for bad in ('{"cost":{"gt":"0.5"}}', '{"cost":true}', '{"cost":{"gt":NaN}}'):
+        assert admin_client.get(agents + quote(bad)).status_code == 400, bad
+    assert admin_client.get("/api/agents?cost_gt=NaN").status_code == 400
+    assert admin_client.get("/api/agents?cost_gt=1e-51").status_code == 400
+    assert admin_client.get("/api/agents?cost_gt=1e-50").status_code == 200
+    models = "/api/models?"
+    assert _data(admin_client.get(models + "enabled=true"))["data"]
+    assert _data(admin_client.get(models + "filter=" + quote('{"enabled":true}')))["data"]
+    for bad in ("enabled=1", "enabled=yes", "enabled=True", "filter=" + quote('{"enabled":1}')):
+        assert admin_client.get(models + bad).status_code == 400, bad

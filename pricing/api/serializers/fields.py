@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.utils import html
 
+from j1msky.api.fields import Catalogued
 from j1msky.api.parsers import BadText, json_loads
 from pricing import engine
 
@@ -156,9 +157,17 @@ class ChoiceText(RequestField, serializers.ChoiceField):
         return data
 
 
-class ModelAliasField(RequestField, serializers.CharField):
+def _rate_card_aliases() -> list[str]:
+    from pricing.selectors import rate_card_current
+
+    return list(rate_card_current().rates)
+
+
+class ModelAliasField(Catalogued, RequestField, serializers.CharField):
     """A model alias as given; whether it can be quoted is the rate card's call (the engine
-    checks it against the card in force)."""
+    checks it against the card in force). The schema lists the card's aliases."""
+
+    catalogue = staticmethod(_rate_card_aliases)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_blank=True, trim_whitespace=False, **kwargs)
@@ -227,6 +236,7 @@ class JsonArrayField(JsonText, serializers.ListField):
 
     def __init__(self, *, item: str, **kwargs: Any) -> None:
         self.item = item
+        kwargs.setdefault("min_length", 1)  # what `allow_empty=False` means, for the schema
         super().__init__(allow_empty=False, **kwargs)
 
     def fail(self, key: str, **kwargs: Any) -> None:
@@ -255,15 +265,15 @@ class JsonArrayField(JsonText, serializers.ListField):
 
 
 class JsonTextSchema(OpenApiSerializerFieldExtension):
-    """Documents a `JsonText` field as its array or object, or that value as JSON text."""
+    """Documents a `JsonText` field as its array or object. The same value as JSON text is
+    taken too (how a form body carries it, semantics §1), which the JSON schema leaves out: no
+    schema can say "a string holding a valid array of quotes"."""
 
     target_class = JsonText
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
-        value = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        text = {"type": "string", "description": f"The {self.target.kind} as JSON text (forms)."}
-        return {"oneOf": [value, text]}
+        return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
 
 
 # --- response fields --------------------------------------------------------------------------

@@ -22,7 +22,10 @@ EXCEPTION_ID = OpenApiParameter(
     "exception_id", str, OpenApiParameter.PATH, description="`exception_…`"
 )
 REPORT_DATE = OpenApiParameter(
-    "date", str, OpenApiParameter.PATH, description="Budget day, YYYY-MM-DD (J1MSKY_TIMEZONE)."
+    "date",
+    {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    OpenApiParameter.PATH,
+    description="Budget day, YYYY-MM-DD (J1MSKY_TIMEZONE).",
 )
 
 

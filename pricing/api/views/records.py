@@ -79,6 +79,7 @@ class QuoteViewSet(ReadOnlyViewSet):
 
 class DecisionView(ApiView):
     required_scope = WRITE
+    error_statuses = (404, 409)  # `quote_id` not yours; that quote already decided
 
     @extend_schema(
         tags=TAGS,
@@ -131,6 +132,7 @@ class DecisionViewSet(ReadOnlyViewSet):
 class PolicyView(ApiView):
     required_scope = {"GET": READ, "PUT": WRITE}
     system_wide_methods = ("PUT",)
+    error_statuses = {"PUT": (409,)}  # the `version` sent is no longer the one in force
 
     @extend_schema(
         tags=TAGS,
@@ -190,6 +192,8 @@ class PricingExceptionViewSet(ListViewSet):
     lookup_field = "exception_id"
     serializer_class = s.PricingExceptionSerializer
     filterset_class = PricingExceptionFilterSet
+    # No such decision; one not escalated or with an exception already; closed already.
+    error_statuses = {"create": (404, 409), "close": (409,)}
 
     def get_queryset(self):
         return exception_list(owner=self.request.user)

@@ -102,7 +102,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = Text(max_length=100)
-    scopes = ScopeListField(allow_empty=False)
+    scopes = ScopeListField(allow_empty=False, min_length=1)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     expires_in_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
     daily_budget = serializers.DecimalField(

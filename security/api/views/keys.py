@@ -36,7 +36,7 @@ KEY_ID = OpenApiParameter(
         summary="Revoke an API key",
         parameters=[KEY_ID],
         request=ApiKeyRevokeSerializer,
-        responses=ApiKeyRevokedSerializer,
+        responses={200: ApiKeyRevokedSerializer},
     ),
     rotate=extend_schema(
         summary="Rotate an API key",
@@ -52,6 +52,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVie
     lookup_field = "key_id"
     serializer_class = ApiKeySerializer
     filterset_class = ApiKeyFilterSet
+    error_statuses = {"destroy": (409,), "rotate": (409,)}  # already revoked, not active
     idempotency_redact = ("key", "signing_secret")  # secrets are shown once: a replay has null
 
     def get_queryset(self):
