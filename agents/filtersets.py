@@ -37,6 +37,10 @@ class AgentFilterSet(ListFilterSet):
             "priority": "priority_rank",
         }
 
+    @classmethod
+    def unavailable_filters(cls) -> frozenset[str]:
+        return frozenset(TASK_LOOKUPS) if content_sealing_enabled() else frozenset()
+
     def task_filter(self, queryset, name, value):
         """Task text is sealed at rest while content encryption is on, and a sealed value cannot
         be searched: the filter then is 400 rather than a scan of every row in clear."""

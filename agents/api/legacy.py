@@ -39,6 +39,7 @@ class LegacyEndpoint:
     """What every v3 view shares: the sunset, the v3 header, the deprecation headers."""
 
     authentication_classes = [LegacyApiKeyAuthentication]
+    error_statuses = (410,)  # past the sunset, unless J1MSKY_LEGACY_V3=serve
     sunset = SUNSET_DAY
     endpoint = ""
     successor = ""

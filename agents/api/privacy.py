@@ -11,6 +11,8 @@ from j1msky.sealing import content_sealing_enabled
 class PrivacyOptionsSerializer(serializers.Serializer):
     """A spawn's `privacy` (semantics §12.6)."""
 
+    refuses_unknown_fields = True  # PrivacyField refuses an option it does not know
+
     detect_pii = serializers.BooleanField(
         default=False, help_text="Report the kinds of PII found in the task and the result."
     )

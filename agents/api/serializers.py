@@ -301,6 +301,7 @@ class CancelledSerializer(serializers.ModelSerializer):
     def get_success(self, agent) -> bool:
         return True
 
+    @extend_schema_field({"type": "string", "enum": ["Agent cancelled", "Agent cancelling"]})
     def get_message(self, agent) -> str:
         return "Agent cancelled" if agent.status == Agent.Status.CANCELLED else "Agent cancelling"
 
@@ -312,6 +313,7 @@ class PurgedSerializer(CancelledSerializer):
     class Meta(CancelledSerializer.Meta):
         fields = [*CancelledSerializer.Meta.fields, "content_erased_at"]
 
+    @extend_schema_field({"type": "string", "enum": ["Agent content erased"]})
     def get_message(self, agent) -> str:
         return "Agent content erased"
 

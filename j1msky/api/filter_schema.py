@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import django_filters
+from django import forms
 
 from j1msky.api.filter_fields import NUMBER_SIZE, DateTimeFilter
 from j1msky.api.filtering import ListFilterSet, json_kind
@@ -48,6 +49,10 @@ def _value(filter_: django_filters.Filter) -> dict[str, Any]:
         }
     if isinstance(filter_, django_filters.DateFilter):
         return {"type": "string", "format": "date"}
+    if isinstance(filter_.field_class, type) and issubclass(
+        filter_.field_class, forms.GenericIPAddressField
+    ):
+        return {"anyOf": [{"type": "string", "format": f} for f in ("ipv4", "ipv6")]}
     kind = json_kind(filter_)
     if kind == "number":
         return _number()
@@ -88,14 +93,19 @@ def _json_value(filter_: django_filters.Filter) -> dict[str, Any]:
 def filter_object(filterset_class: type[ListFilterSet]) -> dict[str, Any]:
     """`filter`: field → value, field → {operator: value}, or `field_op` → value."""
     filters = filterset_class.base_filters
+    unavailable = filterset_class.unavailable_filters()
     properties: dict[str, Any] = {}
     for field, ops in filterset_class.operators().items():
         by_op = {}
         for op in ops:
             name = field if op == "eq" else f"{field}_{op}"
+            if name in unavailable:
+                continue
             by_op[op] = _json_value(filters[name])
             if op != "eq":
                 properties[name] = by_op[op]
+        if not by_op:
+            continue
         operators = {
             "type": "object",
             "properties": by_op,
@@ -129,7 +139,10 @@ def filter_parameters(filterset_class: type[ListFilterSet] | None) -> list[dict[
             "content": {"application/json": {"schema": filter_object(filterset_class)}},
         },
     ]
+    unavailable = filterset_class.unavailable_filters()
     for name, filter_ in filterset_class.base_filters.items():
+        if name in unavailable:
+            continue
         params.append(
             {"name": name, "in": "query", "required": False, "schema": _query_value(filter_)}
         )

@@ -117,6 +117,11 @@ class ListFilterSet(django_filters.FilterSet):
         return ops
 
     @classmethod
+    def unavailable_filters(cls) -> frozenset[str]:
+        """Filters the list refuses as things stand (the schema leaves them out)."""
+        return frozenset()
+
+    @classmethod
     def sort_fields(cls) -> dict[str, str]:
         return getattr(getattr(cls, "Meta", None), "sort_fields", {"created_at": "created_at"})
 

@@ -28,6 +28,7 @@ ERRORS = {
     403: "A scope, a privilege or an address refused (`insufficient_scope`, …).",
     404: "No such resource, or it belongs to another owner.",
     409: "A conflict with the resource's state, or an Idempotency-Key in use or reused.",
+    410: "A v3 endpoint past its sunset: `successor` names the v4 call (J1MSKY_LEGACY_V3).",
     413: "The body is larger than J1MSKY_MAX_BODY_BYTES.",
     415: "The body's media type is not JSON, form or multipart.",
     429: "A rate limit: the key's, the address's, a provider's window; see Retry-After.",
@@ -115,6 +116,21 @@ class AutoSchema(SpectacularAutoSchema):
         """Bodies are documented as JSON. Form and multipart bodies are accepted too (semantics
         §1), with an array or object field carried as JSON text, which a schema cannot say."""
         return ["application/json"]
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # `allow_empty=False` is checked like `min_length=1`; say so.
+        closed = isinstance(field, serializers.ListField) and not field.allow_empty
+        if closed and schema.get("type") == "array" and "minItems" not in schema:
+            schema["minItems"] = 1
+        return schema
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A body that names what it does not know is refused (`refuses_unknown_fields`).
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
 
     def _public(self) -> bool:
         return required_scope_for(self.view, self.method) == PUBLIC

@@ -21,6 +21,7 @@ class PolicyTableSerializer(JsonText, RequestSerializer):
     # are refused by name (`complexity_markup.extreme`). The service checks the bounds.
 
     kind = "object"
+    refuses_unknown_fields = True
     blank_is_omitted = False
     null_is_omitted = False
 
