@@ -267,7 +267,9 @@ def test_a_slow_stream_is_cut_at_the_deadline(fake_provider, make_adapter, kind)
 
     assert result.timed_out is True and result.cancelled is False
     assert result.finish_reason == "timeout"
-    assert 1.4 <= elapsed < 3.5
+    # The whole reply takes 13 s (65 chunks); the cut comes at the deadline, with room for a
+    # loaded machine.
+    assert 1.4 <= elapsed < 6.0
     assert result.text  # a few chunks arrived before the deadline
     assert result.usage.output_tokens == math.ceil(len(result.text) / 4)
     assert fake_provider.last_request.disconnected.wait(3.0)

@@ -21,8 +21,9 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _versioned():
-    """(route, view, methods) of each route under /api/v1/ (the same views serve /api/)."""
-    return [r for r in api_routes() if r[0].startswith("/api/v1/")]
+    """(route, view, methods) of each route under /api/v1/ (the same views serve /api/), but the
+    v3 routes past their sunset, which answer 410 to anything (tests/security/test_legacy.py)."""
+    return [r for r in api_routes(sunset=False) if r[0].startswith("/api/v1/")]
 
 
 def _writes() -> list[tuple[str, str]]:
