@@ -6,7 +6,7 @@ VENV ?= .venv
 # Test processes (pytest-xdist); CI machines have 2 cores.
 PYTEST_WORKERS ?= 2
 # The code bandit checks for high-severity findings (the tests run subprocesses on purpose).
-BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks bench bin manage.py
+BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks console bench bin manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install run test lint schema bench browser
