@@ -97,7 +97,7 @@ class ApiKeyAdmin(ModelAdmin):
         "name",
         "owner",
         "prefix",
-        "scopes",
+        "scope_list",
         "status",
         "expires_at",
         "last_used_at",
@@ -107,6 +107,10 @@ class ApiKeyAdmin(ModelAdmin):
     list_filter = ["environment", ("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["key_id", "name", "owner__username"]
     actions = ["revoke_keys", "rotate_keys", "reinstate_keys"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
 
     def has_add_permission(self, request):
         return request.user.has_perm(ISSUE_PERMISSION)

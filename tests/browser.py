@@ -116,11 +116,13 @@ def screenshots_dir() -> Path:
     return folder
 
 
-def save_screenshot(driver, name: str) -> Path:
-    """The whole page (not only the window) as `<screenshots dir>/<name>.png`."""
-    width = driver.execute_script("return document.documentElement.scrollWidth")
+def save_screenshot(driver, name: str, *, width: int = 1280) -> Path:
+    """The whole page (not only the window, at least `width` wide) as
+    `<screenshots dir>/<name>.png`."""
+    driver.set_window_size(width, 1000)
+    scroll_width = driver.execute_script("return document.documentElement.scrollWidth")
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(max(width, 1280), min(max(height + 120, 800), 4000))
+    driver.set_window_size(max(scroll_width, width), min(max(height + 120, 800), 4000))
     path = screenshots_dir() / f"{name}.png"
     driver.save_screenshot(str(path))
     return path

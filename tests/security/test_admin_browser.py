@@ -66,4 +66,5 @@ def test_a_key_is_created_shown_once_used_and_revoked(chrome, admin_server):
 
     chrome.get(f"{base}/admin/security/apikey/")
     assert key.key_id in chrome.page_source and "127.0.0.1" in chrome.page_source  # last used from
-    save_screenshot(chrome, "admin-key-list")
+    chrome.find_element(By.ID, "toggle-nav-sidebar").click()  # the whole width for the list
+    save_screenshot(chrome, "admin-key-list", width=1680)
