@@ -15,6 +15,7 @@ refuses a change that would lock out its caller; here they are read, and a block
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -81,6 +82,27 @@ class RotateForm(forms.Form):
 SECRET_SESSION_KEY = "j1msky.admin.key_secret.{}"
 
 
+class KeyStatusFilter(admin.SimpleListFilter):
+    """A key's status as `ApiKey.status` names it (revoked, then expired, then suspended)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, s) for s in ("active", "suspended", "expired", "revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        expired = Q(expires_at__isnull=False, expires_at__lte=now)
+        live = queryset.filter(revoked_at__isnull=True).exclude(expired)
+        return {
+            "active": live.filter(suspended_at__isnull=True),
+            "suspended": live.filter(suspended_at__isnull=False),
+            "expired": queryset.filter(expired, revoked_at__isnull=True),
+            "revoked": queryset.filter(revoked_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
 def _hold_secret(request, key: ApiKey, secret: str) -> str:
     """Keep a new key's secret (and signing secret) for its one showing; returns that page's URL."""
     request.session[SECRET_SESSION_KEY.format(key.key_id)] = {
@@ -104,7 +126,7 @@ class ApiKeyAdmin(ModelAdmin):
         "last_used_ip",
     ]
     change_form_template = "admin/security/apikey/change_form.html"
-    list_filter = ["environment", ("suspended_at", admin.EmptyFieldListFilter)]
+    list_filter = [KeyStatusFilter, "environment"]
     search_fields = ["key_id", "name", "owner__username"]
     actions = ["revoke_keys", "rotate_keys", "reinstate_keys"]
 

@@ -204,3 +204,22 @@ def test_the_key_list_shows_last_use(staff, make_client):
     target.get("/api/keys", REMOTE_ADDR="127.0.0.1")
     page = staff.get("/admin/security/apikey/").content.decode()
     assert "Last used ip" in page and "127.0.0.1" in page
+
+
+def test_the_key_list_filters_by_status(staff, make_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from security.services import api_key_revoke, api_key_suspend
+
+    keys = {
+        name: make_client(["agents:read"], user=staff.user).key for name in ("a", "s", "r", "e")
+    }
+    api_key_suspend(key=keys["s"], reason="cost spike", details={})
+    api_key_revoke(key=keys["r"], reason="gone")
+    ApiKey.objects.filter(pk=keys["e"].pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    for status, name in (("active", "a"), ("suspended", "s"), ("revoked", "r"), ("expired", "e")):
+        page = staff.get(f"/admin/security/apikey/?status={status}").content.decode()
+        shown = {n for n, key in keys.items() if key.key_id in page}
+        assert shown == {name}, status
