@@ -6,10 +6,10 @@ VENV ?= .venv
 # Test processes (pytest-xdist); CI machines have 2 cores.
 PYTEST_WORKERS ?= 2
 # The code bandit checks for high-severity findings (the tests run subprocesses on purpose).
-BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks bench bin manage.py
+BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks console bench bin manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint schema bench browser
+.PHONY: install run test lint schema bench browser screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "J1MSKY needs Python >= 3.11 (python3.11 or newer)"; exit 1; }
@@ -23,12 +23,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/python manage.py up
 
-# Headless Chromium for the browser tests (Debian's package; installed when missing and root).
+# Headless Chromium and its driver for the browser tests (Debian's packages, which keep the two
+# at one version; installed when missing and root).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+
+# The screenshots the README shows, written by the browser tests into docs/screenshots.
+screenshots: $(STAMP) browser
+	J1MSKY_SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/python -m pytest -p no:cacheprovider -q \
+		tests/security/test_admin_browser.py tests/pricing/test_admin_browser.py \
+		tests/console/test_dashboard_browser.py
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .

@@ -180,3 +180,8 @@ def agent_export_list(owner) -> list[dict]:
     return list(
         Agent.objects.filter(owner=owner).order_by("created_at").values(*AGENT_EXPORT_FIELDS)
     )
+
+
+def agent_recent(*, limit: int = 10) -> list[Agent]:
+    """Every owner's latest agents (the operations dashboard), newest first."""
+    return list(Agent.objects.select_related("owner").order_by("-created_at", "-agent_id")[:limit])

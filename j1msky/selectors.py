@@ -27,3 +27,8 @@ def event_list(*, owner) -> QuerySet[Event]:
     if owner.is_staff:
         return Event.objects.filter(Q(owner=owner) | Q(owner__isnull=True)).order_by("id")
     return Event.objects.filter(owner=owner).order_by("id")
+
+
+def event_list_for_agent(*, agent_id: str) -> QuerySet[Event]:
+    """The events about one agent run (every owner's view of it: the admin), oldest first."""
+    return Event.objects.filter(agent_id=agent_id).order_by("id")

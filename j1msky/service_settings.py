@@ -49,6 +49,9 @@ J1MSKY_RESERVATION_LEASE_SECONDS = env.int("J1MSKY_RESERVATION_LEASE_SECONDS", d
 J1MSKY_METRICS_TOKEN = env("J1MSKY_METRICS_TOKEN", default="")
 J1MSKY_METRICS_FLUSH_SECONDS = env.float("J1MSKY_METRICS_FLUSH_SECONDS", default=5.0)
 
+# --- The operations dashboard (docs/operations.md, "The admin"): seconds between its refreshes --
+J1MSKY_DASHBOARD_REFRESH_SECONDS = env.int("J1MSKY_DASHBOARD_REFRESH_SECONDS", default=10)
+
 # --- Webhooks (semantics §11; each variable in .env.example and docs/operations.md) -------------
 J1MSKY_WEBHOOK_ALLOW_HTTP = env.bool("J1MSKY_WEBHOOK_ALLOW_HTTP", default=False)
 J1MSKY_WEBHOOK_ALLOWED_NETWORKS = env.list("J1MSKY_WEBHOOK_ALLOWED_NETWORKS", default=[])

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "pricing",
     "orchestrator",
     "webhooks",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ api_patterns = [
 urlpatterns = [
     path("api/v1/", include((api_patterns, "v1"))),
     path("api/", include((api_patterns, "api"))),
+    path("admin/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/api/", permanent=False), name="root"),
 ]

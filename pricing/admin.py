@@ -1,14 +1,24 @@
 """Revenue operations in the Django admin: the policy (every save is a new version through the
-service, audited), decisions (approve escalated ones as exceptions), exceptions (close) and the
-stored records (read-only)."""
+service, audited), the quote calculator (Quotes → Add: priced and stored by the service the API
+calls, optionally decided on too), decisions (approve escalated ones as exceptions), exceptions
+(close) and the stored records (read-only).
+
+The calculator's fields are checked by the API's own request serializers, so the admin accepts
+exactly what `POST /pricing/quote` and `POST /pricing/decision` accept.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
 from j1msky.errors import DomainError
+from pricing.forms import QuoteCalculatorForm
 from pricing.models import (
     Decision,
     ExceptionAgingAlert,
@@ -20,10 +30,12 @@ from pricing.models import (
 )
 from pricing.selectors import pricing_policy_current
 from pricing.services import (
+    decision_create,
     exception_close,
     exception_create,
     pricing_policy_update,
     pricing_policy_validate,
+    quote_create,
 )
 from security.services import actor_of, audit_record
 
@@ -136,6 +148,8 @@ class PricingPolicyAdmin(ModelAdmin):
 
 @admin.register(Quote)
 class QuoteAdmin(ReadOnlyModelAdmin):
+    """Read-only records; Add is the calculator, which stores the quote through the service."""
+
     list_display = [
         "quote_id",
         "owner",
@@ -150,6 +164,52 @@ class QuoteAdmin(ReadOnlyModelAdmin):
     ]
     list_filter = ["model", "segment", "delivery_type", "margin_band", "is_compliant"]
     search_fields = ["quote_id", "owner__username"]
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("pricing.add_quote")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = QuoteCalculatorForm(request.POST or None, initial={"owner": request.user.pk})
+        if request.method == "POST" and form.is_valid():
+            return self._calculated(request, form)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Quote calculator",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/pricing/quote/calculator.html", context)
+
+    def _calculated(self, request, form):
+        owner, wanted = form.cleaned_data["owner"], form.decision_request
+        try:
+            if form.cleaned_data["decide"]:
+                decision = decision_create(
+                    owner=owner, request=wanted.quote, approver=wanted.approver
+                )
+                quote, outcome = decision.quote, f", decision {decision.decision_id}: "
+                outcome += f"{decision.decision_status} ({decision.next_step})"
+            else:
+                quote, outcome = quote_create(owner=owner, request=wanted.quote), ""
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        audit_record(
+            event="admin.action",
+            owner=owner,
+            actor=actor_of(user=request.user),
+            resource_type="pricing_quote",
+            resource_id=quote.quote_id,
+            details={"action": "quote", "decide": form.cleaned_data["decide"]},
+        )
+        self.message_user(
+            request,
+            f"Quote {quote.quote_id}: {quote.model} at {quote.recommended_price} "
+            f"(margin {quote.gross_margin_pct}%, {quote.margin_band}){outcome}.",
+        )
+        return HttpResponseRedirect(reverse("admin:pricing_quote_change", args=[quote.pk]))
 
 
 @admin.register(Decision)

@@ -1,21 +1,31 @@
 """Keys, the audit log and the network guards in the Django admin.
 
-Creating and rotating a key shows its secret (and signing secret) once, so both need the
-`security.issue_apikey` permission (superusers hold it); revoking needs `change_apikey`,
-reinstating a key a protection suspended `security.reinstate_apikey`. After creation only a
-key's name can change: its owner, scopes, limits and expiry are what it was issued with. Every
-admin action is audited with the staff user as the actor. The audit log is append-only; the
-allowlist, the audit configuration and blocks change through the API, which refuses a change
-that would lock out its caller; here they are read, and a block can be lifted.
+Creating and rotating a key shows its secret (and signing secret) once, on a page of its own
+(`<key>/secret/`, with a copy button): the secret waits in the staff user's session only until
+that page is first opened, which takes it out, so a reload shows that it was shown and nothing
+else. Both need the `security.issue_apikey` permission (superusers hold it); revoking (with a
+reason, on `<key>/revoke/`) needs `change_apikey`, reinstating a key a protection suspended
+`security.reinstate_apikey`. Rotating (`<key>/rotate/`) chooses the old key's grace period.
+After creation only a key's name can change: its owner, scopes, limits and expiry are what it
+was issued with. Every admin action is audited with the staff user as the actor. The audit log
+is append-only; the allowlist, the audit configuration and blocks change through the API, which
+refuses a change that would lock out its caller; here they are read, and a block can be lifted.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
 from j1msky.api.permissions import SCOPES
-from security.errors import BlockNotActive
+from security.errors import BlockNotActive, KeyAlreadyRevoked, KeyNotActive, KeyNotSuspended
 from security.models import ApiKey, AuditLog, AuditSetting, IpAllowlist, IpBlock
 from security.services import (
     actor_of,
@@ -53,12 +63,76 @@ class ApiKeyCreateForm(forms.ModelForm):
         fields = CREATE_FIELDS
 
 
+class RevokeForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Recorded on the key and in the audit log.")
+    revoke_descendants = forms.BooleanField(
+        required=False, help_text="Also revoke every key this key created, and theirs."
+    )
+
+
+class RotateForm(forms.Form):
+    grace_hours = forms.IntegerField(
+        min_value=0,
+        max_value=24 * 30,
+        initial=24,
+        help_text="Hours the old key keeps working (0: it stops now).",
+    )
+
+
+SECRET_SESSION_KEY = "j1msky.admin.key_secret.{}"
+
+
+class KeyStatusFilter(admin.SimpleListFilter):
+    """A key's status as `ApiKey.status` names it (revoked, then expired, then suspended)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, s) for s in ("active", "suspended", "expired", "revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        expired = Q(expires_at__isnull=False, expires_at__lte=now)
+        live = queryset.filter(revoked_at__isnull=True).exclude(expired)
+        return {
+            "active": live.filter(suspended_at__isnull=True),
+            "suspended": live.filter(suspended_at__isnull=False),
+            "expired": queryset.filter(expired, revoked_at__isnull=True),
+            "revoked": queryset.filter(revoked_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
+def _hold_secret(request, key: ApiKey, secret: str) -> str:
+    """Keep a new key's secret (and signing secret) for its one showing; returns that page's URL."""
+    request.session[SECRET_SESSION_KEY.format(key.key_id)] = {
+        "secret": secret,
+        "signing_secret": key.signing_secret or "",
+    }
+    return reverse("admin:security_apikey_secret", args=[key.pk])
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(ModelAdmin):
-    list_display = ["key_id", "name", "owner", "prefix", "scopes", "status", "last_used_at"]
-    list_filter = ["environment", ("suspended_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "key_id",
+        "name",
+        "owner",
+        "prefix",
+        "scope_list",
+        "status",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+    ]
+    change_form_template = "admin/security/apikey/change_form.html"
+    list_filter = [KeyStatusFilter, "environment"]
     search_fields = ["key_id", "name", "owner__username"]
     actions = ["revoke_keys", "rotate_keys", "reinstate_keys"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
 
     def has_add_permission(self, request):
         return request.user.has_perm(ISSUE_PERMISSION)
@@ -106,12 +180,107 @@ class ApiKeyAdmin(ModelAdmin):
         )
         obj.pk = key.pk
         obj.key_id = key.key_id
-        signing = f" Signing secret: {key.signing_secret}" if key.signing_secret else ""
-        self.message_user(
+        _hold_secret(request, key, secret)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(reverse("admin:security_apikey_secret", args=[obj.pk]))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/secret/", view(self.secret_view), name="security_apikey_secret"),
+            path("<int:pk>/revoke/", view(self.revoke_view), name="security_apikey_revoke"),
+            path("<int:pk>/rotate/", view(self.rotate_view), name="security_apikey_rotate"),
+            path(
+                "<int:pk>/reinstate/", view(self.reinstate_view), name="security_apikey_reinstate"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, key, template, title, **context):
+        response = TemplateResponse(
             request,
-            f"API key {key.key_id} created. Copy it now; it is not shown again: {secret}{signing}",
-            messages.WARNING,
+            f"admin/security/apikey/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": key,
+                "title": title,
+                **context,
+            },
         )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def secret_view(self, request, pk):
+        """The secret of a key created or rotated here, once: opening this page takes it out of
+        the session, so a reload (or another tab) finds nothing."""
+        if not self.has_issue_permission(request):
+            raise PermissionDenied
+        key = get_object_or_404(ApiKey, pk=pk)
+        held = request.session.pop(SECRET_SESSION_KEY.format(key.key_id), None)
+        return self._page(request, key, "secret.html", f"API key {key.key_id}", held=held)
+
+    def revoke_view(self, request, pk):
+        key = get_object_or_404(ApiKey, pk=pk)
+        if not self.has_change_permission(request, key):
+            raise PermissionDenied
+        form = RevokeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                _, descendants = api_key_revoke(
+                    key=key,
+                    reason=form.cleaned_data["reason"],
+                    revoke_descendants=form.cleaned_data["revoke_descendants"],
+                    actor=actor_of(user=request.user),
+                )
+            except KeyAlreadyRevoked as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                extra = f" and {len(descendants)} key(s) it created" if descendants else ""
+                self.message_user(request, f"Revoked {key.key_id}{extra}.")
+            return HttpResponseRedirect(reverse("admin:security_apikey_change", args=[key.pk]))
+        return self._page(request, key, "action.html", f"Revoke {key.key_id}", form=form)
+
+    def rotate_view(self, request, pk):
+        if not self.has_issue_permission(request):
+            raise PermissionDenied
+        key = get_object_or_404(ApiKey, pk=pk)
+        form = RotateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                new_key, secret = api_key_rotate(
+                    key=key,
+                    grace_hours=form.cleaned_data["grace_hours"],
+                    actor=actor_of(user=request.user),
+                )
+            except KeyNotActive as error:
+                self.message_user(request, error.message, messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:security_apikey_change", args=[key.pk]))
+            self.message_user(request, f"{key.key_id} rotated to {new_key.key_id}.")
+            return HttpResponseRedirect(_hold_secret(request, new_key, secret))
+        return self._page(request, key, "action.html", f"Rotate {key.key_id}", form=form)
+
+    def reinstate_view(self, request, pk):
+        if not self.has_reinstate_permission(request):
+            raise PermissionDenied
+        key = get_object_or_404(ApiKey, pk=pk)
+        if request.method == "POST":
+            try:
+                api_key_reinstate(key=key, actor=actor_of(user=request.user))
+            except KeyNotSuspended as error:
+                self.message_user(request, error.message, messages.WARNING)
+            else:
+                self.message_user(request, f"Reinstated {key.key_id}.")
+            return HttpResponseRedirect(reverse("admin:security_apikey_change", args=[key.pk]))
+        return self._page(request, key, "action.html", f"Reinstate {key.key_id}", form=None)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            may_issue=self.has_issue_permission(request),
+            may_reinstate=self.has_reinstate_permission(request),
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
@@ -136,8 +305,12 @@ class ApiKeyAdmin(ModelAdmin):
             )
             self.message_user(
                 request,
-                f"{key.key_id} rotated to {new_key.key_id}. Copy it now; it is not shown again: "
-                f"{secret}",
+                format_html(
+                    '{} rotated to {}: <a href="{}">copy its secret</a> (shown once).',
+                    key.key_id,
+                    new_key.key_id,
+                    _hold_secret(request, new_key, secret),
+                ),
                 messages.WARNING,
             )
 

@@ -108,3 +108,31 @@ def pytest_collection_modifyitems(items):
             raise pytest.UsageError(
                 f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
             )
+
+
+@pytest.fixture
+def chrome():
+    """A headless Chromium driven by Selenium (tests marked `browser`), quit after the test."""
+    from tests.browser import chrome as start
+
+    driver = start()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def admin_server(django_user_model):
+    """A real gunicorn serving the project on the test database, with a superuser to sign in as
+    (`.username`, `.password`, `.user`); the dashboard refreshes every second. Needs a
+    transactional test (`django_db(transaction=True, serialized_rollback=True)`)."""
+    from types import SimpleNamespace
+
+    from tests.processes import gunicorn_server, subprocess_env
+
+    password = "operator-pw-1234"
+    user = django_user_model.objects.create_superuser("operator", "ops@example.com", password)
+    env = subprocess_env(J1MSKY_DASHBOARD_REFRESH_SECONDS="1")
+    with gunicorn_server(workers=1, threads=4, env=env) as base:
+        yield SimpleNamespace(base=base, username="operator", password=password, user=user)

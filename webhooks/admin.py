@@ -3,13 +3,14 @@
 Endpoints are registered through the API (the secret is shown once there) and change state
 through actions: pause and resume need `change_webhookendpoint`, sending a test event
 `webhooks.send_test_webhookendpoint`. The delivery log is read-only; replaying needs
-`webhooks.replay_delivery`. Secrets are never shown.
+`webhooks.replay_delivery`. Secrets are never shown. Every action is audited with the staff
+user as the actor (pause and resume by their services, test events and replays here).
 """
 
 from django.contrib import admin, messages
 
 from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
-from security.services import actor_of
+from security.services import actor_of, audit_record
 from webhooks.errors import WebhookDisabled, WebhookStateConflict
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from webhooks.services import delivery_replay, webhook_pause, webhook_resume, webhook_test_send
@@ -28,6 +29,17 @@ SHOWN_FIELDS = [
     "created_at",
     "created_by_key_id",
 ]
+
+
+def _audited(request, delivery: Delivery, action: str) -> None:
+    audit_record(
+        event="admin.action",
+        owner=delivery.endpoint.owner,
+        actor=actor_of(user=request.user),
+        resource_type="webhook_delivery",
+        resource_id=delivery.delivery_id,
+        details={"action": action, "webhook_id": delivery.endpoint.webhook_id},
+    )
 
 
 @admin.register(WebhookEndpoint)
@@ -66,7 +78,11 @@ class WebhookEndpointAdmin(ModelAdmin):
 
     @admin.action(description="Send a test event to selected webhooks", permissions=["send_test"])
     def send_test_events(self, request, queryset):
-        ids = [webhook_test_send(endpoint=e).delivery_id for e in queryset]
+        ids = []
+        for endpoint in queryset:
+            delivery = webhook_test_send(endpoint=endpoint)
+            _audited(request, delivery, "send_test")
+            ids.append(delivery.delivery_id)
         self.message_user(request, f"Test event queued: {', '.join(ids) or 'none'}.")
 
 
@@ -122,6 +138,7 @@ class DeliveryAdmin(ReadOnlyModelAdmin):
         for delivery in queryset.select_related("endpoint"):
             try:
                 delivery_replay(delivery=delivery)
+                _audited(request, delivery, "replay")
                 replayed += 1
             except (WebhookDisabled, WebhookStateConflict) as exc:
                 refused.append(exc.message)

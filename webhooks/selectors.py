@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from j1msky.models import Event
 from webhooks.errors import DeliveryNotFound, WebhookNotFound
@@ -97,3 +97,29 @@ def delivery_counts() -> list[tuple[str, str, int]]:
         .order_by("endpoint__kind", "status")
     )
     return [(kind, status, n) for kind, status, n in rows]
+
+
+def endpoints_failing(*, limit: int = 10) -> list[WebhookEndpoint]:
+    """Endpoints in trouble (the operations dashboard): disabled ones, and those with deliveries
+    that failed for good or are retrying after a failure; each carries `failed_deliveries`,
+    `retrying_deliveries` and `last_status_code` (its latest delivery's). Most failures first."""
+    failed = Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED))
+    retrying = Count(
+        "deliveries",
+        filter=Q(deliveries__status=Delivery.Status.PENDING, deliveries__failures__gt=0),
+    )
+    latest = Delivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at", "-pk")
+    return list(
+        WebhookEndpoint.objects.select_related("owner")
+        .annotate(
+            failed_deliveries=failed,
+            retrying_deliveries=retrying,
+            last_status_code=Subquery(latest.values("last_status_code")[:1]),
+        )
+        .filter(
+            Q(status=WebhookEndpoint.Status.DISABLED)
+            | Q(failed_deliveries__gt=0)
+            | Q(retrying_deliveries__gt=0)
+        )
+        .order_by("-failed_deliveries", "-retrying_deliveries", "webhook_id")[:limit]
+    )

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from j1msky.models import Event
 from pricing import services
 from pricing.admin import POLICY_COLUMNS
-from pricing.models import Decision, PricingException, PricingPolicy
+from pricing.models import Decision, PricingException, PricingPolicy, Quote
 from security.models import AuditLog
 from tests.pricing.conftest import quote_request
 
@@ -133,3 +133,72 @@ def test_approve_escalated_decisions_as_exceptions_and_close_them(staff, make_us
 def test_admin_lists_render(staff, page):
     services.decision_create(owner=staff.user, request=quote_request(**ESCALATE))
     assert staff.get(page).status_code == 200
+
+
+def test_the_quote_calculator_stores_the_quote_through_the_service(staff, make_user, admin_client):
+    owner = make_user("buyer")
+    page = staff.get("/admin/pricing/quote/add/")
+    assert page.status_code == 200 and b'name="estimated_input"' in page.content
+    response = staff.post(
+        "/admin/pricing/quote/add/",
+        {"owner": owner.pk, "model": "sonnet", "estimated_input": 2000, "segment": "startup"},
+        follow=True,
+    )
+    quote = Quote.objects.get()
+    assert response.redirect_chain[-1][0] == f"/admin/pricing/quote/{quote.pk}/change/"
+    assert (quote.owner, quote.model, quote.segment) == (owner, "sonnet", "startup")
+    assert (quote.estimated_input_tokens, quote.estimated_output_tokens) == (2000, 500)
+    assert any(str(quote.recommended_price) in m for m in _messages(response))
+    # the same price the API computes for the same fields
+    api = admin_client.post(
+        "/api/pricing/quote",
+        {"model": "sonnet", "estimated_input": 2000, "segment": "startup"},
+        format="json",
+    ).json()
+    assert Decimal(str(api["quote"]["recommended_price"])) == quote.recommended_price
+    assert Event.objects.filter(type="pricing.quote_generated", owner=owner).count() == 1
+    audit = AuditLog.objects.get(event="admin.action", resource_id=quote.quote_id)
+    assert audit.actor == "admin:revops" and audit.details["action"] == "quote"
+    assert not Decision.objects.exists()
+
+
+def test_the_calculator_decides_and_an_escalation_is_approved_as_an_exception(staff):
+    staff.post(
+        "/admin/pricing/quote/add/",
+        {"owner": staff.user.pk, **ESCALATE, "decide": "on"},
+        follow=True,
+    )
+    decision = Decision.objects.get()
+    assert decision.decision_status == "escalated"
+    staff.post(
+        "/admin/pricing/decision/",
+        {"action": "approve_as_exception", "_selected_action": [decision.pk]},
+    )
+    assert PricingException.objects.get().decision == decision
+
+
+def test_the_calculator_refuses_what_the_api_refuses(staff):
+    bad = staff.post(
+        "/admin/pricing/quote/add/",
+        {
+            "owner": staff.user.pk,
+            "model": "sonnet",
+            "estimated_input": 100,
+            "estimated_tokens": 300,
+        },
+    )
+    assert bad.status_code == 200 and b"not both" in bad.content
+    negative = staff.post(
+        "/admin/pricing/quote/add/",
+        {"owner": staff.user.pk, "model": "sonnet", "estimated_input": -5},
+    )
+    assert negative.status_code == 200 and b"errorlist" in negative.content
+    assert not Quote.objects.exists()
+
+
+def test_the_calculator_needs_the_add_quote_permission(client, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="pw-123456", is_staff=True)
+    client.force_login(clerk)
+    assert client.get("/admin/pricing/quote/add/").status_code == 403
+    assert client.post("/admin/pricing/quote/add/", {"model": "sonnet"}).status_code == 403
+    assert not Quote.objects.exists()

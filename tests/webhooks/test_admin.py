@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from j1msky.models import Event
+from security.models import AuditLog
 from tests.webhooks.conftest import register
 from webhooks.models import Delivery, WebhookEndpoint
 
@@ -60,7 +61,10 @@ def test_pause_resume_and_test_actions(root, owner):
     root.post(changelist, {"action": "resume_endpoints", "_selected_action": [endpoint.pk]})
     assert WebhookEndpoint.objects.get().status == "active"
     root.post(changelist, {"action": "send_test_events", "_selected_action": [endpoint.pk]})
-    assert Delivery.objects.get().is_test
+    test = Delivery.objects.get()
+    assert test.is_test
+    audit = AuditLog.objects.get(event="admin.action", resource_id=test.delivery_id)
+    assert audit.details == {"action": "send_test", "webhook_id": endpoint.webhook_id}
 
 
 def test_the_delivery_log_is_read_only_and_replay_needs_its_permission(viewer, root, owner):
@@ -78,6 +82,8 @@ def test_the_delivery_log_is_read_only_and_replay_needs_its_permission(viewer, r
     assert Delivery.objects.get().status == "failed"
     root.post(changelist, {"action": "replay_deliveries", "_selected_action": [delivery.pk]})
     assert Delivery.objects.get().status == "pending"
+    audit = AuditLog.objects.get(event="admin.action", resource_id=delivery.delivery_id)
+    assert audit.details["action"] == "replay" and audit.actor.startswith("admin:")
 
 
 def test_sending_a_test_event_needs_its_permission(viewer, owner):

@@ -1,0 +1,1 @@
+"""The operations console: admin pages that read every app (the top layer, docs/operations.md)."""
