@@ -169,7 +169,8 @@ def _call(
                 _record(ctx, alias, step, error.usage, adapter.simulated)
             breaker_report(alias.provider_id, ok=False)
             raise
-        _record(ctx, alias, step, result.usage, result.simulated)
+        if result.sent:  # a cancel noticed before the request went out made no call
+            _record(ctx, alias, step, result.usage, result.simulated)
         if not (result.cancelled or result.timed_out):
             breaker_report(alias.provider_id, ok=True)
         return result
