@@ -309,6 +309,7 @@ def _pings(client) -> bool:
         return False
 
 
+@pytest.mark.postgres_only  # Redis is the broker of the scaled-out deployment, on PostgreSQL
 @pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
 def test_redis_restarted_empty_loses_no_agent_and_no_charge(make_client, live_providers, tmp_path):
     """Redis is the broker, the cache and the rate counters. Killed (SIGKILL) and started again
