@@ -459,14 +459,19 @@ def test_postgres_stopped_immediately_and_restarted_loses_no_agent_and_no_charge
     agent ends, each run's charge is recorded once, and the books balance."""
     writer = make_client(["agents:read", "agents:write"])
     with own_postgres_cluster() as (pg_ctl, opts, root, port):
-        name = connection.settings_dict["NAME"]
+        db = connection.settings_dict
         dump = subprocess.run(
-            ["pg_dump", "-h", "127.0.0.1", "-U", "postgres", "--no-owner", name],
+            [
+                *(str(_pg_bin() / "pg_dump"), "-h", db["HOST"] or "127.0.0.1"),
+                *("-p", str(db["PORT"] or 5432), "-U", db["USER"] or "postgres"),
+                *("--no-owner", db["NAME"]),
+            ],
+            env={**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""},
             check=True,
             capture_output=True,
             timeout=120,
         ).stdout
-        psql = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q"]
+        psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q"]
         subprocess.run([*psql, "-c", "CREATE DATABASE j1msky"], check=True, capture_output=True)
         subprocess.run(
             [*psql, "-d", "j1msky", "-v", "ON_ERROR_STOP=1"],
