@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # A claimable agent waiting this long has lost its run message (a worker killed while holding
 # it, a flushed broker) or waits behind busy workers; either way one more message is harmless.
-REQUEUE_AFTER = timedelta(seconds=30)
+REQUEUE_AFTER = timedelta(seconds=settings.J1MSKY_REQUEUE_AFTER_SECONDS)
 REQUEUE_MAX = 20
 
 

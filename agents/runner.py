@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +33,35 @@ from billing.services import ledger_record, window_take
 logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_SECONDS = 0.5
+# How long a run keeps retrying a write it must not lose (a provider call's ledger row, its
+# end) while the database is unreachable, e.g. restarting.
+DB_RETRY_SECONDS = 120
+DB_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def _db_drop_connection() -> None:
+    """Forget a connection the database server dropped, so the next query reconnects (never
+    inside an atomic block: the caller's transaction is the caller's)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def db_retrying(write, *, what: str):
+    """`write()`, retried with backoff while the database is unreachable, for up to
+    `DB_RETRY_SECONDS`. Only for writes that are safe to repeat or that a lost connection
+    rolled back: a ledger row, a compare-and-set end."""
+    give_up = time.monotonic() + DB_RETRY_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            return write()
+        except DB_UNAVAILABLE as exc:
+            if connection.in_atomic_block or time.monotonic() >= give_up:
+                raise
+            logger.warning("database unavailable for %s (%s); retrying in %.1fs", what, exc, delay)
+            _db_drop_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class StepFailed(Exception):
@@ -77,11 +106,14 @@ class RunContext:
         self.last_cancel_check = now
         # A run that is no longer `running` (reaped as lost meanwhile) stops like a cancelled one:
         # its end is already written, and it must not go on calling providers.
-        self.cancelled = (
-            Agent.objects.filter(agent_id=self.agent.agent_id)
-            .filter(Q(cancel_requested=True) | ~Q(status=Agent.Status.RUNNING))
-            .exists()
-        )
+        try:
+            self.cancelled = (
+                Agent.objects.filter(agent_id=self.agent.agent_id)
+                .filter(Q(cancel_requested=True) | ~Q(status=Agent.Status.RUNNING))
+                .exists()
+            )
+        except DB_UNAVAILABLE:  # the stream goes on; the next check asks again
+            _db_drop_connection()
         return self.cancelled
 
     def progress(self, base_tokens: int, output_tokens: int) -> None:
@@ -89,13 +121,25 @@ class RunContext:
         if now - self.last_write < PROGRESS_WRITE_SECONDS:
             return
         self.last_write = now
-        Agent.objects.filter(agent_id=self.agent.agent_id).update(
-            progress_tokens=base_tokens + output_tokens
-        )
+        try:
+            Agent.objects.filter(agent_id=self.agent.agent_id).update(
+                progress_tokens=base_tokens + output_tokens
+            )
+        except DB_UNAVAILABLE:  # progress is a hint: the next write, or the end, catches up
+            _db_drop_connection()
 
 
 def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
+    """The call's ledger row: the provider has charged for it, so a database outage delays the
+    row but does not lose it."""
     agent = ctx.agent
+    db_retrying(
+        lambda: _ledger_write(agent, alias, step, usage, simulated),
+        what=f"the ledger row of agent {agent.agent_id}",
+    )
+
+
+def _ledger_write(agent: Agent, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
     ledger_record(
         agent_id=agent.agent_id,
         step=step,
@@ -169,7 +213,8 @@ def _call(
                 _record(ctx, alias, step, error.usage, adapter.simulated)
             breaker_report(alias.provider_id, ok=False)
             raise
-        _record(ctx, alias, step, result.usage, result.simulated)
+        if result.sent:  # a cancel noticed before the request went out made no call
+            _record(ctx, alias, step, result.usage, result.simulated)
         if not (result.cancelled or result.timed_out):
             breaker_report(alias.provider_id, ok=True)
         return result
@@ -271,6 +316,14 @@ def _run_steps(ctx: RunContext, aliases: list[ModelAlias], steps: list[dict]) ->
     return previous
 
 
+def _finish(agent: Agent, **fields) -> bool:
+    """`agent_finish`, retried while the database is unreachable (it is a compare-and-set: a
+    repeat after an end that did commit changes nothing)."""
+    return db_retrying(
+        lambda: agent_finish(agent=agent, **fields), what=f"the end of agent {agent.agent_id}"
+    )
+
+
 def agent_run(*, agent: Agent) -> None:
     """Run a claimed agent to exactly one terminal state."""
     ctx = RunContext(agent=agent, deadline=time.monotonic() + agent.timeout)
@@ -279,11 +332,11 @@ def agent_run(*, agent: Agent) -> None:
         output = _run_steps(ctx, _step_models(agent), steps)
     except Cancelled as stop:
         _mark_step(agent, steps, "cancelled", stop.text)
-        agent_finish(agent=agent, status=Agent.Status.CANCELLED, result=stop.text or ctx.output)
+        _finish(agent, status=Agent.Status.CANCELLED, result=stop.text or ctx.output)
     except TimedOut as stop:
         _mark_step(agent, steps, "failed", stop.text)
-        agent_finish(
-            agent=agent,
+        _finish(
+            agent,
             status=Agent.Status.FAILED,
             result=stop.text or ctx.output,
             error_type="timeout",
@@ -291,15 +344,15 @@ def agent_run(*, agent: Agent) -> None:
         )
     except StepFailed as failure:
         _mark_step(agent, steps, "failed")
-        agent_finish(
-            agent=agent,
+        _finish(
+            agent,
             status=Agent.Status.FAILED,
             result=ctx.output,
             error_type=failure.error_type,
             error_message=failure.message,
         )
     else:
-        agent_finish(agent=agent, status=Agent.Status.COMPLETED, result=output)
+        _finish(agent, status=Agent.Status.COMPLETED, result=output)
 
 
 def _mark_step(agent: Agent, steps: list[dict], status: str, text: str = "") -> None:
@@ -356,8 +409,8 @@ def agent_run_safely(*, agent: Agent) -> None:
     except Exception as exc:
         logger.exception("agent %s crashed", agent.agent_id)
         close_old_connections()
-        agent_finish(
-            agent=agent,
+        _finish(
+            agent,
             status=Agent.Status.FAILED,
             error_type="internal_error",
             error_message=type(exc).__name__,

@@ -222,15 +222,20 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+# Seconds between the beat's passes of the agents reaper and the reservation reaper.
+J1MSKY_REAPER_SECONDS = env.float("J1MSKY_REAPER_SECONDS", default=60.0)
+# A claimable agent waiting this long gets one more run message from the reaper (its message
+# may be lost: a flushed broker, a worker killed while holding it).
+J1MSKY_REQUEUE_AFTER_SECONDS = env.float("J1MSKY_REQUEUE_AFTER_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "agents-reaper": {
         "task": "agents.tasks.reap_lost_runs",
-        "schedule": 60.0,
+        "schedule": J1MSKY_REAPER_SECONDS,
     },
     "reservation-reaper": {
         # Billing's reaper, run by the agents app: it knows which holders still wait or run.
         "task": "agents.tasks.reap_reservations",
-        "schedule": 60.0,
+        "schedule": J1MSKY_REAPER_SECONDS,
     },
     "idempotency-purge": {
         "task": "j1msky.tasks.idempotency_purge",

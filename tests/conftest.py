@@ -97,8 +97,16 @@ def live_providers(fake_provider, settings):
 def pytest_collection_modifyitems(items):
     """A transactional test flushes the database when it ends, and Django's post-migrate signal
     then re-creates the content types; a later test that restores the serialized database would
-    meet them twice. So every transactional test restores it (`serialized_rollback=True`)."""
+    meet them twice. So every transactional test restores it (`serialized_rollback=True`).
+
+    Tests marked `postgres_only` are skipped, with the reason, when the suite runs on SQLite."""
+    from django.conf import settings
+
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    needs_postgres = pytest.mark.skip(reason="postgres_only: runs with DATABASE_URL=postgres://")
     for item in items:
+        if not on_postgres and item.get_closest_marker("postgres_only"):
+            item.add_marker(needs_postgres)
         marker = item.get_closest_marker("django_db")
         if (
             marker

@@ -19,6 +19,7 @@ import contextlib
 import json
 import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -34,7 +35,7 @@ DEFAULT_TEXT = "Hello from the fake provider. This reply arrives in small pieces
 
 @dataclass(frozen=True)
 class Behaviour:
-    kind: str  # ok | status | malformed | hang | stream_error
+    kind: str  # ok | status | malformed | hang | stream_error | reset
     text: str = DEFAULT_TEXT
     input_tokens: int = 12
     output_tokens: int = 9
@@ -119,6 +120,11 @@ def malformed(body: str = "<html>upstream garbage</html>\ndata: {not json\n\n") 
 def hang(*, after_headers: bool = False, seconds: float = 30.0) -> Behaviour:
     """Send nothing (or only the response head and first event) until the client leaves."""
     return Behaviour("hang", after_headers=after_headers, hang_seconds=seconds)
+
+
+def reset() -> Behaviour:
+    """Read the request, then reset the connection (a TCP RST) without answering."""
+    return Behaviour("reset")
 
 
 def drop(text: str = DEFAULT_TEXT, *, after_chunks: int = 3, input_tokens: int = 12) -> Behaviour:
@@ -316,6 +322,12 @@ class _Wire:
             self.h.end_headers()
             self.h.wfile.write(data)
             self.h.wfile.flush()
+        elif b.kind == "reset":
+            # SO_LINGER 0: closing sends RST at once instead of an orderly FIN.
+            self.h.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.h.connection.close()
         elif b.kind == "hang":
             if b.after_headers:
                 self.h._start_stream()
@@ -507,6 +519,7 @@ class _OpenAIWire(_Wire):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # a real provider's backlog: bursts of connections are not refused
     fake: FakeProviderServer
 
 

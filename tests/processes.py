@@ -53,9 +53,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerURL(str):
+    """A server's base URL that also carries its main process (`.proc`)."""
+
+    proc: subprocess.Popen
+
+
 @contextlib.contextmanager
 def gunicorn_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
-    """A real gunicorn serving the project on 127.0.0.1; yields its base URL."""
+    """A real gunicorn serving the project on 127.0.0.1; yields its base URL (a `ServerURL`:
+    `.proc` is gunicorn's main process, whose children are the web workers)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -75,7 +82,8 @@ def gunicorn_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] |
         cwd=ROOT,
         env=env or subprocess_env(),
     )
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.proc = proc
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -163,6 +171,37 @@ def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, na
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@contextlib.contextmanager
+def celery_beat(*, env: dict[str, str] | None = None, schedule: Path):
+    """The one Celery beat, its schedule file at `schedule`; yields the Popen (stopped with
+    SIGTERM at the end)."""
+    proc = subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "j1msky",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(schedule),
+        ],
+        cwd=ROOT,
+        env=env or subprocess_env(),
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
                 proc.wait()
 
 

@@ -305,4 +305,5 @@ class Adapter:
             cancelled=cancelled,
             timed_out=timed_out,
             usage_estimated=estimated,
+            sent=tally.sent,
         )

@@ -52,7 +52,8 @@ class Usage:
 @dataclass(frozen=True)
 class CompletionResult:
     """What a call produced. ``usage_estimated`` is true when any count is an estimate
-    (⌈chars / 4⌉) because the provider had not reported it when the stream ended."""
+    (⌈chars / 4⌉) because the provider had not reported it when the stream ended. ``sent`` is
+    false when the call ended (cancelled) before its request went out: no call to record."""
 
     text: str
     usage: Usage
@@ -61,6 +62,7 @@ class CompletionResult:
     cancelled: bool = False
     timed_out: bool = False
     usage_estimated: bool = False
+    sent: bool = True
 
 
 def estimate_tokens(text: str) -> int:

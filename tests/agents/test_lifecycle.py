@@ -135,6 +135,27 @@ def test_cancel_while_waiting_for_a_provider_window_ends_cancelled(
     assert Reservation.objects.get(pk=agent.reservation_id).state == "released"
 
 
+def test_a_cancel_between_claim_and_call_records_no_call(writer, live_providers):
+    """Cancelled after a worker claimed it but before its request went out: the run ends
+    cancelled without calling the provider, and the ledger has no row (no call to count in
+    `total_calls`); the reservation goes back whole."""
+    from agents.runner import agent_run_safely
+    from agents.services import agent_claim
+    from billing.models import LedgerEntry
+
+    agent = spawn(writer, model="k2p5", fallback=False)
+    claimed = agent_claim(agent_id=agent.agent_id, worker="w#1")
+    Agent.objects.filter(pk=agent.pk).update(cancel_requested=True)
+    agent_run_safely(agent=claimed)
+
+    agent.refresh_from_db()
+    assert (agent.status, agent.actual_cost) == ("cancelled", 0)
+    assert live_providers.requests == []
+    assert not LedgerEntry.objects.filter(agent_id=agent.agent_id).exists()
+    assert Reservation.objects.get(pk=agent.reservation_id).state == "released"
+    assert BudgetDay.objects.get().reserved_micros == 0
+
+
 def test_each_batch_item_counts_against_the_spawn_limit(writer, settings):
     settings.J1MSKY_RATE_LIMITS = {**settings.J1MSKY_RATE_LIMITS, "spawn": 3}
     response = writer.post(
