@@ -6,62 +6,30 @@ provider used), so the settled cost is the ledger's sum and a retried task never
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
 from agents.catalogue import breaker_report, breaker_take, fallback_chain, provider_adapter
 from agents.models import Agent, ModelAlias
+from agents.outage import DB_UNAVAILABLE, db_connection_drop, db_retrying, run_heartbeat
 from agents.providers import (
     CompletionRequest,
     CompletionResult,
     ProviderError,
     call_with_retries,
 )
-from agents.services import REVIEW_PROMPT, agent_finish, agent_heartbeat
+from agents.services import REVIEW_PROMPT, agent_finish
 from billing.errors import ProviderRateLimited
 from billing.services import ledger_record, window_take
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_SECONDS = 0.5
-# How long a run keeps retrying a write it must not lose (a provider call's ledger row, its
-# end) while the database is unreachable, e.g. restarting.
-DB_RETRY_SECONDS = 120
-DB_UNAVAILABLE = (OperationalError, InterfaceError)
-
-
-def _db_drop_connection() -> None:
-    """Forget a connection the database server dropped, so the next query reconnects (never
-    inside an atomic block: the caller's transaction is the caller's)."""
-    if not connection.in_atomic_block:
-        connection.close()
-
-
-def db_retrying(write, *, what: str):
-    """`write()`, retried with backoff while the database is unreachable, for up to
-    `DB_RETRY_SECONDS`. Only for writes that are safe to repeat or that a lost connection
-    rolled back: a ledger row, a compare-and-set end."""
-    give_up = time.monotonic() + DB_RETRY_SECONDS
-    delay = 0.2
-    while True:
-        try:
-            return write()
-        except DB_UNAVAILABLE as exc:
-            if connection.in_atomic_block or time.monotonic() >= give_up:
-                raise
-            logger.warning("database unavailable for %s (%s); retrying in %.1fs", what, exc, delay)
-            _db_drop_connection()
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 class StepFailed(Exception):
@@ -113,7 +81,7 @@ class RunContext:
                 .exists()
             )
         except DB_UNAVAILABLE:  # the stream goes on; the next check asks again
-            _db_drop_connection()
+            db_connection_drop()
         return self.cancelled
 
     def progress(self, base_tokens: int, output_tokens: int) -> None:
@@ -126,7 +94,7 @@ class RunContext:
                 progress_tokens=base_tokens + output_tokens
             )
         except DB_UNAVAILABLE:  # progress is a hint: the next write, or the end, catches up
-            _db_drop_connection()
+            db_connection_drop()
 
 
 def _record(ctx: RunContext, alias: ModelAlias, step: int, usage, simulated: bool) -> None:
@@ -364,41 +332,6 @@ def _mark_step(agent: Agent, steps: list[dict], status: str, text: str = "") -> 
                 step["result"] = text
     if steps:
         Agent.objects.filter(agent_id=agent.agent_id).update(steps=steps)
-
-
-@contextlib.contextmanager
-def run_heartbeat(agent: Agent) -> Iterator[None]:
-    """While the block runs, a thread of this process stamps the run's heartbeat and renews its
-    reservation's lease every `J1MSKY_WORKER_HEARTBEAT_SECONDS`.
-
-    It dies with the process, so the reaper can tell a run whose pool process died from one that
-    is only slow, even when the worker's main process lives on. A run inside the caller's open
-    transaction (in-process tests) gets no thread: no other connection could see the run.
-    """
-    if connection.in_atomic_block:
-        yield
-        return
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(settings.J1MSKY_WORKER_HEARTBEAT_SECONDS):
-                try:
-                    if not agent_heartbeat(agent=agent):
-                        return  # ended, or reaped: the run sees that at its next check
-                except Exception:
-                    logger.exception("heartbeat of agent %s failed", agent.agent_id)
-                    connection.close()  # the next beat connects afresh
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{agent.agent_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def agent_run_safely(*, agent: Agent) -> None:

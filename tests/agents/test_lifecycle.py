@@ -201,7 +201,7 @@ def test_the_heartbeat_thread_reconnects_after_losing_its_connection(writer, set
 
     from django.db import connection
 
-    from agents import runner
+    from agents import outage
     from agents.services import agent_heartbeat
 
     settings.J1MSKY_WORKER_HEARTBEAT_SECONDS = 0.05
@@ -215,8 +215,8 @@ def test_the_heartbeat_thread_reconnects_after_losing_its_connection(writer, set
             connection.connection.close()  # the server dropped it, behind Django's back
         return agent_heartbeat(agent=agent)
 
-    monkeypatch.setattr(runner, "agent_heartbeat", heartbeat_losing_its_connection_once)
-    with runner.run_heartbeat(agent):
+    monkeypatch.setattr(outage, "agent_heartbeat", heartbeat_losing_its_connection_once)
+    with outage.run_heartbeat(agent):
         deadline = time.monotonic() + 10
         while len(calls) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
