@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 
 from pricing import engine as e
 from pricing.api.serializers import policy as policy_rq
@@ -81,18 +82,35 @@ def test_tokens_refused(value):
     assert refused(rq.PricingQuoteRequestSerializer, body) == {"estimated_input": [TOKENS_MESSAGE]}
 
 
-@pytest.mark.parametrize("value", ["", " ", None])
-def test_blank_or_null_tokens_take_the_default_but_blank_is_refused_in_an_item(value):
-    assert quote_input(estimated_input=value).estimated_input == e.DEFAULT_INPUT_TOKENS
+@pytest.mark.parametrize("value", ["", " "])
+def test_a_blank_form_value_takes_the_default(value):
+    form = QueryDict(mutable=True)
+    form.update({"model": "k2p5", "estimated_input": value})
+    assert checked(rq.PricingQuoteRequestSerializer, form).quote.estimated_input == (
+        e.DEFAULT_INPUT_TOKENS
+    )
+
+
+def test_null_tokens_take_the_default_at_the_top_and_in_an_item():
+    assert quote_input(estimated_input=None).estimated_input == e.DEFAULT_INPUT_TOKENS
+    body = {"scenarios": [{"model": "k2p5", "estimated_input": None}]}
+    [scenario] = checked(rq.PricingScenarioRequestSerializer, body).scenarios
+    assert scenario.estimated_input == e.DEFAULT_INPUT_TOKENS
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_blank_json_text_is_refused_as_a_count(value):
+    """JSON can leave a field out; blank text is a value, and not an integer (as the schema
+    says)."""
+    body = {"model": "k2p5", "estimated_input": value}
+    assert refused(rq.PricingQuoteRequestSerializer, body) == {"estimated_input": [TOKENS_MESSAGE]}
     body = {"scenarios": [{"model": "k2p5", "estimated_input": value}]}
-    if value is None:
-        [scenario] = checked(rq.PricingScenarioRequestSerializer, body).scenarios
-        assert scenario.estimated_input == e.DEFAULT_INPUT_TOKENS
-    else:
-        message = "estimated_input in scenario 0 must be an integer between 0 and 10000000"
-        assert refused(rq.PricingScenarioRequestSerializer, body) == {
-            "scenarios[0].estimated_input": [message]
-        }
+    message = "estimated_input in scenario 0 must be an integer between 0 and 10000000"
+    assert refused(rq.PricingScenarioRequestSerializer, body) == {
+        "scenarios[0].estimated_input": [message]
+    }
+    body = {"scenario_count": value}
+    assert list(refused(rq.PricingPortfolioAlertRequestSerializer, body)) == ["scenario_count"]
 
 
 def test_quote_accepts_form_strings():

@@ -52,13 +52,18 @@ class RequestField:
         super().fail(key, name=self.name, where=self.where, **kwargs)
 
     def run_validation(self, data: Any = empty) -> Any:
-        """A JSON null, and blank text at the top of a body, mean "not given"."""
-        blank = isinstance(data, str) and not data.strip()
+        """A JSON null, and a blank form value at the top of a body, mean "not given" (a form
+        cannot leave a field out of a fixed set of inputs; JSON can, so blank JSON text is
+        checked as the value it is)."""
+        blank = isinstance(data, str) and not data.strip() and self._in_a_form()
         if data is None and not getattr(self.parent, "null_is_omitted", True):
             self.fail("invalid")
         if data is None or (blank and getattr(self.parent, "blank_is_omitted", True)):
             data = empty
         return super().run_validation(data)
+
+    def _in_a_form(self) -> bool:
+        return hasattr(getattr(self.root, "initial_data", None), "getlist")
 
 
 class CountField(RequestField, serializers.IntegerField):

@@ -3,14 +3,16 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from j1msky.api.fields import CatalogueText
 from security.models import AuditLog, AuditSetting
 from security.services import audit_events
 
 
 class EventListField(serializers.ListField):
-    """Audit event names the apps registered; null for every one of them."""
+    """Audit event names the apps registered (the schema lists them as the items' enum); null
+    for every one of them."""
 
-    child = serializers.CharField(max_length=64)
+    child = CatalogueText(catalogue=audit_events, max_length=64)
 
     def to_internal_value(self, data):
         if isinstance(data, str):
