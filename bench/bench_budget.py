@@ -51,7 +51,7 @@ def _budget_reserve(ops: int) -> None:
 
 
 def _admission_reserve(ops: int) -> None:
-    from billing.services import admission_reserve
+    from billing.services import WindowSlots, admission_reserve
     from security.models import ApiKey
 
     key = ApiKey.objects.get(name="bench")
@@ -60,7 +60,7 @@ def _admission_reserve(ops: int) -> None:
             owner=key.owner,
             api_key=key,
             amount=Decimal("0.0001"),
-            provider_slots={"bench": 1},
+            windows=[WindowSlots("bench", 1, 10**9)],
             holder="bench",
             lease_seconds=600,
         )

@@ -9,6 +9,8 @@ from security.models import AuditLog
 
 
 class BareAuditSerializer(serializers.ModelSerializer):
+    details = serializers.JSONField()
+
     class Meta:
         model = AuditLog
         fields = ["id", "event", "details"]
