@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import backend, bootstrap, summary
+from bench.common import backend, bootstrap, percentile, summary
 
 REQUESTS = 300
 CLIENTS = 8
@@ -95,7 +95,11 @@ def main() -> None:
             assert set(spawn_codes) == {201}, set(spawn_codes)
             print(f"  bare DRF create (floor)  {bare_rps:8.1f} req/s  {summary(bare_lat)}")
             print(f"  POST /api/spawn          {spawn_rps:8.1f} req/s  {summary(spawn_lat)}")
-            print(f"  spawn / bare: throughput {spawn_rps / bare_rps:.2f}x")
+            bare_p99, spawn_p99 = percentile(bare_lat, 99), percentile(spawn_lat, 99)
+            print(
+                f"  spawn / bare: throughput {spawn_rps / bare_rps:.2f}x (target >= 0.5x), "
+                f"p99 {spawn_p99 / bare_p99:.2f}x (target <= 3x)"
+            )
 
             waiting = Agent.objects.filter(status="spawning").count()
             with celery_worker(env=env, concurrency=1, name="bench") as _worker:
@@ -110,7 +114,7 @@ def main() -> None:
                 failed = Agent.objects.exclude(status="completed").count()
                 print(
                     f"  completed runs, 1 worker process: {waiting / drained:8.1f} runs/s "
-                    f"({waiting} runs in {drained:.1f} s, {failed} not completed)"
+                    f"({waiting} runs in {drained:.1f} s, {failed} not completed; target >= 100)"
                 )
 
                 pickups = []
@@ -127,6 +131,7 @@ def main() -> None:
                     agent = Agent.objects.get(pk=agent_id)
                     pickups.append((agent.started_at - agent.created_at).total_seconds())
                 print(f"  spawn-to-running pickup, idle worker: {summary(pickups)}")
+                print("  (target: pickup p50 < 50 ms)")
 
             with celery_worker(env=env, concurrency=BURST_WORKER_PROCESSES, name="burst"):
                 with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
