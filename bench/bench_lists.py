@@ -40,8 +40,9 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from agents.models import Agent, Event
+    from agents.models import Agent
     from j1msky.api.pagination import CURSOR_SALT
+    from j1msky.models import Event
     from security.services import api_key_create
 
     owner = get_user_model().objects.create_user("bench")

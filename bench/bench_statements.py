@@ -7,7 +7,8 @@ opens (the run's heartbeat thread included) carries an execute wrapper, so nothi
 The count is exact, not a timing: it does not depend on the machine's load.
 
     .venv/bin/python bench/bench_statements.py          # SQLite
-    .venv/bin/python bench/bench_statements.py -v       # and each statement of the last one
+    .venv/bin/python bench/bench_statements.py -v       # by table (-vv: each statement)
+    .venv/bin/python bench/bench_statements.py --profile  # where the time goes (cProfile)
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/bench_statements.py
 """
 
@@ -86,6 +87,9 @@ def report(label: str, counts: list[int], last: list[str], verbose: int) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile 100 spawns and 100 runs (cumulative)"
+    )
     args = parser.parse_args()
 
     bootstrap("statements")
@@ -97,10 +101,25 @@ def main() -> None:
             os.environ[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
         os.environ["J1MSKY_ANTHROPIC_API_KEY"] = "sk-bench"
         os.environ["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
-        run(args.verbose)
+        run(args.verbose, args.profile)
 
 
-def run(verbose: int) -> None:
+def profiled(label: str, work, times: int) -> None:
+    import cProfile
+    import pstats
+    import time
+
+    # CPU time of this process: on a loaded machine wall time mostly measures the others.
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    for _ in range(times):
+        work()
+    profile.disable()
+    print(f"\n--- cProfile (CPU time) of {times} x {label}, top 30 by cumulative time")
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+
+
+def run(verbose: int, profile: bool) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -163,6 +182,13 @@ def run(verbose: int) -> None:
     report("completed run (claim + run + end)", counts, last, verbose)
     failed = Agent.objects.exclude(status__in=["completed", "spawning"]).count()
     assert not failed, f"{failed} runs did not complete"
+    if profile:
+        profiled("POST /api/spawn", spawn, 100)
+        profiled(
+            "claim + run + end",
+            lambda: agent_run_safely(agent=agent_claim_next(worker="bench#1")),
+            100,
+        )
 
 
 if __name__ == "__main__":
