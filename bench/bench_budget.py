@@ -141,7 +141,7 @@ def check() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ops", type=int, default=1000, help="operations per process")
+    parser.add_argument("--ops", type=int, default=200, help="operations per process")
     parser.add_argument("--processes", type=int, default=4)
     args = parser.parse_args()
 
