@@ -37,6 +37,7 @@ def main() -> None:
     bootstrap("lists")
     from django.contrib.auth import get_user_model
     from django.core import signing
+    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -67,6 +68,9 @@ def main() -> None:
             Event(type="agent.completed", owner=owner, data={"n": i}, created_at=start)
             for i in range(offset, offset + batch)
         )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics, as autovacuum would keep them
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     # The cursors a client holds after walking to the end of each list.
