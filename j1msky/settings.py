@@ -191,7 +191,7 @@ else:
         "store_processed": False,
         # How often an idle worker looks for new messages: the pickup delay of a run is up to
         # this long (see docs/operations.md for the trade-off with idle CPU on a small board).
-        "polling_interval": env.float("J1MSKY_BROKER_POLL_SECONDS", default=0.05),
+        "polling_interval": env.float("J1MSKY_BROKER_POLL_SECONDS", default=0.1),
     }
     # Files, not a table: `migrate` alone leaves a working cache, shared by every process of
     # the one machine the embedded default runs on.
