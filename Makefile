@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 BANDIT_PATHS ?= j1msky security billing agents pricing orchestrator webhooks console bench bin manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint schema bench browser screenshots
+.PHONY: install run test lint schema bench bench-pg browser screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "J1MSKY needs Python >= 3.11 (python3.11 or newer)"; exit 1; }
@@ -53,5 +53,15 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(VENV)/bin/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
+# Benchmarks on the backend the environment names (SQLite + the filesystem broker by default).
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# The same on PostgreSQL + Redis: each benchmark creates and drops its own database next to
+# BENCH_DATABASE_URL's (`test_bench_<name>`) and uses Redis database BENCH_REDIS_DB.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+BENCH_REDIS_DB ?= 15
+bench-pg: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; \
+		DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=redis://127.0.0.1:6379/$(BENCH_REDIS_DB) \
+		$(VENV)/bin/python $$b || exit 1; done

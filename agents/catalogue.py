@@ -126,19 +126,21 @@ def breaker_report(provider_id: str, *, ok: bool, now: datetime | None = None) -
 
 
 def fallback_chain(alias: ModelAlias) -> Iterator[ModelAlias]:
-    """The alias, then its fallbacks in order, never visiting one twice (semantics §7.5)."""
+    """The alias, then its fallbacks in order, never visiting one twice (semantics §7.5).
+
+    The catalogue is a handful of rows: past the alias itself it is read once, in one query,
+    not one query per step of the chain."""
     seen: set[str] = set()
+    catalogue: dict[str, ModelAlias] | None = None
     current: ModelAlias | None = alias
     while current is not None and current.alias not in seen:
         seen.add(current.alias)
         yield current
-        current = (
-            ModelAlias.objects.select_related("provider", "fallback")
-            .filter(pk=current.fallback_id)
-            .first()
-            if current.fallback_id
-            else None
-        )
+        if not current.fallback_id:
+            return
+        if catalogue is None:
+            catalogue = {m.alias: m for m in ModelAlias.objects.select_related("provider")}
+        current = catalogue.get(current.fallback_id)
 
 
 def provider_config(provider: Provider) -> ProviderConfig:

@@ -64,14 +64,20 @@ def team_step_models(aliases: list[str]) -> list[str]:
     return [names[alias] for alias in aliases]
 
 
-def agent_list_meta(agents: QuerySet[Agent]) -> dict:
-    """`meta` of an agent list: the whole filtered set's cost and its count per model."""
-    unordered = agents.order_by()
-    total = unordered.aggregate(total=Sum("actual_cost"))["total"] or Decimal("0")
-    by_model = dict(
-        unordered.values_list("model_id").annotate(n=Count("pk")).values_list("model_id", "n")
+def agent_list_meta(agents: QuerySet[Agent]) -> tuple[dict, int]:
+    """`meta` of an agent list (the whole filtered set's cost and its count per model) and the
+    set's size, from one grouped query: the count per model adds up to the size, the cost per
+    model to the total cost."""
+    groups = list(
+        agents.order_by()
+        .values_list("model_id")
+        .annotate(n=Count("pk"), cost=Sum("actual_cost"))
+        .values_list("model_id", "n", "cost")
     )
-    return {"total_cost": total, "by_model": dict(sorted(by_model.items()))}
+    total = sum((cost or Decimal("0") for _, _, cost in groups), Decimal("0"))
+    by_model = {model: n for model, n, _ in groups}
+    size = sum(n for _, n, _ in groups)
+    return {"total_cost": total, "by_model": dict(sorted(by_model.items()))}, size
 
 
 def provider_limits() -> list[tuple[str, int]]:

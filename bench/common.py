@@ -78,3 +78,58 @@ def summary(samples: list[float]) -> str:
         f"p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  p100 {p100:7.2f} ms  "
         f"mean {statistics.fmean(samples) * 1000:7.2f} ms"
     )
+
+
+def _proc_children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants."""
+    tree, found, todo = _proc_children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += tree.get(pid, [])
+    return found
+
+
+def pid_by_cmdline(fragment: str) -> int:
+    """The pid of the process whose command line contains `fragment` (the oldest one)."""
+    pids = sorted(
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and fragment in _cmdline(int(p.name))
+    )
+    if not pids:
+        raise LookupError(fragment)
+    return pids[0]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far: unlike wall time, it barely depends on
+    what else the machine runs, so it compares two code paths fairly on a loaded machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks

@@ -1,5 +1,6 @@
 """The project's routes plus bare DRF endpoints on the same database (no auth, no checks)."""
 
+from django.contrib.auth import get_user_model
 from django.urls import path
 from rest_framework import generics, permissions, serializers
 
@@ -9,6 +10,8 @@ from security.models import AuditLog
 
 
 class BareAuditSerializer(serializers.ModelSerializer):
+    details = serializers.JSONField()
+
     class Meta:
         model = AuditLog
         fields = ["id", "event", "details"]
@@ -42,7 +45,9 @@ class BareList(generics.ListAPIView):
     required_scope = "public"
 
     def get_queryset(self):
-        agents = Agent.objects.filter(owner__username="bench")
+        # The user first (authentication would load it), then the page by its owner column.
+        owner = get_user_model().objects.get(username="bench")
+        agents = Agent.objects.filter(owner=owner)
         return agents.order_by("-created_at", "-agent_id")[:20]
 
 

@@ -31,6 +31,7 @@ from security.services import (
     allowlist_in_force,
     audit_record,
     audit_setting_get,
+    audit_setting_held,
     ip_block_matching,
     protection_fired,
 )
@@ -156,19 +157,20 @@ class AuditRequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in WRITE_METHODS and request.path.startswith("/api/"):
-            config = audit_setting_get()
-            if _verbose(config) and config.include_request_body:
-                _ = request.body  # kept before the view reads the stream
-        response = self.get_response(request)
-        key = getattr(request, "auth", None)
-        if isinstance(key, ApiKey):
-            try:
-                # Read again: the request may have been the one that changed it.
-                self._record(request, response, key, audit_setting_get())
-            except DatabaseError:
-                logger.exception("could not record api.key.used for %s", key.key_id)
-        return response
+        with audit_setting_held():  # one read per request, unless the request changes it
+            if request.method in WRITE_METHODS and request.path.startswith("/api/"):
+                config = audit_setting_get()
+                if _verbose(config) and config.include_request_body:
+                    _ = request.body  # kept before the view reads the stream
+            response = self.get_response(request)
+            key = getattr(request, "auth", None)
+            if isinstance(key, ApiKey):
+                try:
+                    # As the request leaves it: it may have been the one that changed it.
+                    self._record(request, response, key, audit_setting_get())
+                except DatabaseError:
+                    logger.exception("could not record api.key.used for %s", key.key_id)
+            return response
 
     @staticmethod
     def _record(request, response, key: ApiKey, config: AuditSetting) -> None:

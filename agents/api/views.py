@@ -55,7 +55,7 @@ from agents.services import (
 )
 from billing.selectors import provider_window_list
 from j1msky.api.views import ApiView, GenericViewSet
-from j1msky.errors import DomainError, error_body
+from j1msky.errors import DomainError, InvalidFilter, error_body
 from security.net import client_ip
 
 AGENT_ID = OpenApiParameter("agent_id", str, OpenApiParameter.PATH, description="`subagent_…`")
@@ -143,7 +143,20 @@ class SpawnBatchView(ApiView):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List agents"),
+    list=extend_schema(
+        summary="List agents",
+        parameters=[
+            OpenApiParameter(
+                "include",
+                str,
+                enum=["meta"],
+                description=(
+                    "`meta` on a cursor page (an offset page always carries it): the whole "
+                    "filtered set's `total_cost` and `by_model`, aggregated for this request."
+                ),
+            )
+        ],
+    ),
     retrieve=extend_schema(summary="Get an agent", parameters=[AGENT_ID]),
     destroy=extend_schema(
         summary="Cancel an agent, or erase its content (purge=true)",
@@ -174,11 +187,24 @@ class AgentViewSet(GenericViewSet):
     def get_queryset(self):
         return agent_list(owner=self.request.user)
 
+    extra_query_params = ("include",)
+
     def list(self, request):
         agents = self.filter_queryset(self.get_queryset())
+        include = request.query_params.getlist("include")
+        if any(value != "meta" for value in include):
+            raise InvalidFilter(
+                "include takes one value: meta",
+                details={"include": ["Must be meta"]},
+            )
+        # An offset page counts the filtered set anyway: `meta` comes from the same grouped
+        # query. A cursor page never counts; it aggregates the set only when asked.
+        extra = {}
+        if include or not self.paginator.cursor_requested(request, self):
+            extra["meta"], self.paginator.known_total = agent_list_meta(agents)
         page = self.paginate_queryset(agents)
         data = AgentListSerializer(page, many=True).data
-        return self.paginator.get_paginated_response(data, meta=agent_list_meta(agents))
+        return self.paginator.get_paginated_response(data, **extra)
 
     @extend_schema(responses=AgentDetailSerializer)
     def retrieve(self, request, agent_id: str):

@@ -26,6 +26,10 @@ from billing.services import budget_release, budget_settle, reservation_renew
 from j1msky.events import event_emit
 from security.services import audit_record
 
+# What a run reads of its agent's relations (the event's owner, the ledger's key, the models):
+# joined into the one read of the row, not fetched one by one as the run touches them.
+RUN_RELATED = ("owner", "api_key", "model__provider", "team", "reservation")
+
 
 def _concurrency_give_back(api_key_id: int | None, *, was: str) -> None:
     """The agent left `was` (spawning or running) for a terminal state: free its count."""
@@ -97,9 +101,7 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
         status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
     ):
         raise _LostRace()  # the slot taken above rolls back with it
-    agent = Agent.objects.select_related("model__provider", "team", "reservation").get(
-        agent_id=agent_id
-    )
+    agent = Agent.objects.select_related(*RUN_RELATED).get(agent_id=agent_id)
     _lease_renew(agent, now=now)
     event_emit(
         type="agent.running",
@@ -160,7 +162,7 @@ def _reservation_close(agent: Agent, *, status: str, now) -> Any:
     """Settle the run's reservation to what the ledger charged (completed), or release it."""
     if not agent.reservation_id:
         return 0
-    reservation = Reservation.objects.get(pk=agent.reservation_id)
+    reservation = Reservation(pk=agent.reservation_id)  # settle and release read it themselves
     if status == Agent.Status.COMPLETED:
         return budget_settle(reservation=reservation, now=now).refund
     return budget_release(reservation=reservation, reason=status, now=now).refund
@@ -226,7 +228,9 @@ def agent_finish(
         content_expires_at=now + timedelta(days=agent.retention_days),
     )
     _concurrency_give_back(agent.api_key_id, was=from_status)
-    agent.refresh_from_db()
+    # Read back once, with the relations the event and the audit row name (a purge may have
+    # erased the content meanwhile).
+    agent.refresh_from_db(from_queryset=Agent.objects.select_related("owner", "api_key"))
     if agent.content_erased_at is not None:
         # Purged while it ran: what the run wrote since is erased before anything tells of it.
         agent = content_erase(agent, reason="purge, run stopped")
@@ -246,7 +250,9 @@ def agent_cancel(*, owner, agent_id: str) -> Agent:
     Agent.objects.filter(agent_id=agent_id, status=Agent.Status.RUNNING).update(
         cancel_requested=True
     )
-    agent.refresh_from_db()
+    # Read back once, with the relations the event and the audit row name (a purge may have
+    # erased the content meanwhile).
+    agent.refresh_from_db(from_queryset=Agent.objects.select_related("owner", "api_key"))
     if agent.status in (Agent.Status.COMPLETED, Agent.Status.FAILED):
         raise AgentNotCancellable(agent_id, agent.status)
     return agent

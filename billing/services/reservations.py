@@ -123,21 +123,23 @@ def _reservation_close(
     still_open = Reservation.objects.filter(pk=reservation_id, state=Reservation.State.OPEN)
     if expired_before is not None:
         still_open = still_open.filter(lease_expires_at__lt=expired_before)
-    if not still_open.update(state=state, close_reason=reason, closed_at=now):
+    # Settled from the ledger, the actual is what the ledger charged to the open row: the same
+    # compare-and-set writes it (no charge lands on a row that is no longer open).
+    from_ledger = {"actual_micros": F("charged_micros")} if actual is None else {}
+    if not still_open.update(state=state, close_reason=reason, closed_at=now, **from_ledger):
         return None
-    # The row is ours now (the UPDATE holds its lock): read what the ledger charged to it.
+    # The row is ours now (the UPDATE holds its lock).
     reservation = Reservation.objects.get(pk=reservation_id)
-    if actual is None:
-        actual_micros = reservation.charged_micros
-    else:
+    actual_micros = reservation.actual_micros
+    if actual is not None:
         actual_micros = to_micros(round_cost(actual))
         if actual_micros < reservation.charged_micros:
             raise ValueError(
                 f"actual {from_micros(actual_micros)} is below the {reservation.charged} "
                 "the ledger already recorded against this reservation"
             )
-    Reservation.objects.filter(pk=reservation_id).update(actual_micros=actual_micros)
-    reservation.actual_micros = actual_micros
+        Reservation.objects.filter(pk=reservation_id).update(actual_micros=actual_micros)
+        reservation.actual_micros = actual_micros
     counters.settle_counters(
         day=reservation.day,
         api_key_id=reservation.api_key_id,

@@ -58,6 +58,13 @@ class ListPagination(BasePagination):
     max_limit = 100
     # Far past any list's end, and far inside what the databases take for OFFSET (2^63 - 1).
     max_offset = 10**9
+    # The filtered set's size when the view already knows it (counted with its aggregates).
+    known_total: int | None = None
+
+    @staticmethod
+    def cursor_requested(request, view=None) -> bool:
+        """Whether this request pages by cursor (and so never counts the list)."""
+        return "cursor" in request.query_params or getattr(view, "cursor_only", False)
 
     # --- paging -----------------------------------------------------------------------------
 
@@ -71,12 +78,12 @@ class ListPagination(BasePagination):
             )
         # Checked in both modes (a cursor page ignores it): what the schema refuses is refused.
         offset = _int_param(request, "offset", 0, 0, self.max_offset)
-        if "cursor" in request.query_params or getattr(view, "cursor_only", False):
+        if self.cursor_requested(request, view):
             self.mode = "cursor"
             return self._cursor_page(queryset, request)
         self.mode = "offset"
         self.offset = offset
-        self.total = queryset.count()
+        self.total = queryset.count() if self.known_total is None else self.known_total
         return list(queryset[self.offset : self.offset + self.limit])
 
     def _ordering(self, queryset) -> list[str]:

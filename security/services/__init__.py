@@ -9,6 +9,7 @@ from security.services.audit import (
     audit_record,
     audit_retention_purge,
     audit_setting_get,
+    audit_setting_held,
     audit_setting_set,
 )
 from security.services.keys import (
@@ -52,6 +53,7 @@ __all__ = [
     "audit_record",
     "audit_retention_purge",
     "audit_setting_get",
+    "audit_setting_held",
     "audit_setting_set",
     "ip_block_create",
     "ip_block_lift",

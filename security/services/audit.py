@@ -8,6 +8,9 @@ except that erasing an agent's content (retention, purge) erases what its rows q
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -49,9 +52,31 @@ def actor_of(*, api_key: ApiKey | None = None, user=None) -> str:
     return "system"
 
 
+# The configuration as read once in the current request (see `audit_setting_held`).
+_held: ContextVar[list[AuditSetting] | None] = ContextVar("audit_setting_held", default=None)
+
+
+@contextmanager
+def audit_setting_held() -> Iterator[None]:
+    """Within the block (a request), the configuration is read from the database once, and
+    again only after `audit_setting_set` changed it: the request that changes it records its own
+    `api.key.used` under the new one."""
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def audit_setting_get() -> AuditSetting:
     """The audit configuration (the defaults until one is saved)."""
-    return AuditSetting.objects.filter(pk=1).first() or AuditSetting()
+    held = _held.get()
+    if held:
+        return held[0]
+    config = AuditSetting.objects.filter(pk=1).first() or AuditSetting()
+    if held is not None:
+        held.append(config)
+    return config
 
 
 def audit_wanted(
@@ -144,6 +169,9 @@ def audit_setting_set(
     config.updated_at = timezone.now()
     config.updated_by = (actor or actor_of(api_key=actor_key))[:160]
     config.save()
+    held = _held.get()
+    if held is not None:
+        held.clear()  # read again on next use (and so never a change that was rolled back)
     after = {name: getattr(config, name) for name in AUDIT_CONFIG_FIELDS}
     audit_record(
         event="config.change",

@@ -348,6 +348,30 @@ def test_list_filters_sort_and_meta_over_the_filtered_set(writer, run_waiting):
     assert [a["agent_id"] for a in body["data"]] == [ids[0]]
     assert body["data"][0]["actual_cost"] == 1.25
     assert writer.get("/api/agents?created_after=2020-02-01").json()["pagination"]["total"] == 4
+
+
+def test_cursor_pages_carry_meta_only_when_asked(writer):
+    ids = [spawn(writer, model=m).json()["agent_id"] for m in ["k2p5", "sonnet", "sonnet"]]
+    Agent.objects.filter(pk=ids[1]).update(actual_cost=Decimal("0.5"), status="completed")
+    Agent.objects.filter(pk=ids[2]).update(actual_cost=Decimal("1.25"), status="completed")
+    body = writer.get("/api/agents?cursor=&limit=1").json()
+    assert "meta" not in body and "total" not in body["pagination"]
+    assert body["pagination"]["has_more"] is True
+    body = writer.get("/api/agents?cursor=&limit=1&include=meta&status=completed").json()
+    assert body["meta"] == {"total_cost": 1.75, "by_model": {"sonnet": 2}}
+    assert [a["agent_id"] for a in body["data"]] == [ids[2]]
+    following = writer.get(
+        f"/api/agents?limit=1&include=meta&status=completed&cursor={body['pagination']['cursor']}"
+    ).json()
+    assert [a["agent_id"] for a in following["data"]] == [ids[1]]
+    assert following["meta"] == body["meta"]
+    # An offset page always carries it, counted with the same query as its total.
+    body = writer.get("/api/agents?limit=1").json()
+    assert body["pagination"]["total"] == 3
+    assert body["meta"] == {"total_cost": 1.75, "by_model": {"k2p5": 1, "sonnet": 2}}
+    refused = writer.get("/api/agents?include=everything")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == {"include": ["Must be meta"]}
     assert writer.get("/api/agents?sort=-nope").status_code == 400
 
 
