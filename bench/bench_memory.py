@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, backend, bootstrap
+from bench.common import ROOT, backend, bootstrap, spawning_key
 
 TARGET_MB = 400
 
@@ -92,20 +92,12 @@ def main() -> None:
 
     env = bootstrap("memory")
     import httpx
-    from django.contrib.auth import get_user_model
 
     from agents.models import Agent, Provider
-    from security.services import api_key_create
     from tests.fakeprovider import fake_provider_server
     from tests.processes import wait_for
 
-    owner = get_user_model().objects.create_user("bench")
-    _, secret = api_key_create(
-        owner=owner,
-        name="bench",
-        scopes=["agents:read", "agents:write"],
-        max_concurrent_agents=100_000,
-    )
+    _, secret = spawning_key()
     Provider.objects.update(hourly_limit=100 * args.runs)  # the provider windows hold them all
     port = free_port()
     env.update(

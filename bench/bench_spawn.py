@@ -32,6 +32,7 @@ from bench.common import (
     percentile,
     pid_by_cmdline,
     process_tree,
+    spawning_key,
     summary,
 )
 
@@ -59,21 +60,13 @@ def hammer(http, path: str, body: bytes) -> tuple[float, list[float], list[int]]
 def main() -> None:
     env = bootstrap("spawn")
     import httpx
-    from django.contrib.auth import get_user_model
     from django.db.models import Max, Min
 
     from agents.models import Agent, Provider
-    from security.services import api_key_create
     from tests.fakeprovider import fake_provider_server
     from tests.processes import celery_worker, gunicorn_server, wait_for
 
-    owner = get_user_model().objects.create_user("bench")
-    _, secret = api_key_create(
-        owner=owner,
-        name="bench",
-        scopes=["agents:read", "agents:write"],
-        max_concurrent_agents=100_000,
-    )
+    _, secret = spawning_key()
     Provider.objects.update(hourly_limit=1_000_000)
     env["J1MSKY_DAILY_BUDGET"] = "1000000"
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}

@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import backend, bootstrap
+from bench.common import backend, bootstrap, spawning_key
 
 SAMPLES = 20
 
@@ -120,22 +120,14 @@ def profiled(label: str, work, times: int) -> None:
 
 
 def run(verbose: int, profile: bool) -> None:
-    from django.contrib.auth import get_user_model
     from django.test import Client
 
     from agents.models import Agent, Provider
     from agents.runner import agent_run_safely
     from agents.services import agent_claim_next
     from billing.services import budget_set
-    from security.services import api_key_create
 
-    owner = get_user_model().objects.create_user("bench")
-    _, secret = api_key_create(
-        owner=owner,
-        name="bench",
-        scopes=["agents:read", "agents:write"],
-        max_concurrent_agents=100_000,
-    )
+    _, secret = spawning_key()
     from decimal import Decimal
 
     budget_set(daily_budget=Decimal("1000000"))

@@ -133,3 +133,20 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def spawning_key():
+    """The `bench` owner and a key of theirs that may spawn without a concurrency limit that
+    matters: (owner, secret). Call after `bootstrap`."""
+    from django.contrib.auth import get_user_model
+
+    from security.services import api_key_create
+
+    owner = get_user_model().objects.create_user("bench")
+    _, secret = api_key_create(
+        owner=owner,
+        name="bench",
+        scopes=["agents:read", "agents:write"],
+        max_concurrent_agents=100_000,
+    )
+    return owner, secret

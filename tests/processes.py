@@ -120,6 +120,22 @@ def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float =
     return done.stdout
 
 
+def process_stop(proc: subprocess.Popen, *, timeout: float, group: bool = True) -> None:
+    """SIGTERM to a child that still runs, then SIGKILL (to its process group, or to it alone)
+    if it has not exited within `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+        proc.wait()
+
+
 @contextlib.contextmanager
 def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, name: str = "w"):
     """A real Celery worker process (prefork pool) on the project's broker; yields the Popen.
@@ -165,13 +181,7 @@ def celery_worker(*, env: dict[str, str] | None = None, concurrency: int = 2, na
             time.sleep(0.2)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        process_stop(proc, timeout=30)
 
 
 @contextlib.contextmanager
@@ -196,13 +206,7 @@ def celery_beat(*, env: dict[str, str] | None = None, schedule: Path):
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        process_stop(proc, timeout=20, group=False)
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -45,6 +44,7 @@ from tests.processes import (
     celery_worker,
     free_port,
     gunicorn_server,
+    process_stop,
     run_python,
     subprocess_env,
     wait_for,
@@ -555,13 +555,7 @@ def _worker_on(env, port):
         )
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        process_stop(proc, timeout=30)
 
 
 def _status_or_error(send):
