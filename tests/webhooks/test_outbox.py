@@ -65,6 +65,20 @@ def test_each_event_becomes_one_delivery_per_endpoint_however_often_it_is_read(o
     }
 
 
+def test_ids_spent_before_an_empty_outbox_got_its_first_endpoint_are_not_gaps(owner):
+    """Events written and purged before any endpoint existed leave the outbox empty and its ids
+    spent; the first endpoint's cursor starts at 0 and must not take those ids for gaps."""
+    for _ in range(5):
+        emit(owner)
+    Event.objects.all().delete()
+    register(owner, URL, ["agent.completed"])
+    first = emit(owner).pk
+    assert first > 5  # the ids were spent, not reused
+    assert outbox_dispatch() == 1
+    assert not OutboxGap.objects.exists()
+    assert OutboxCursor.objects.get().position == first
+
+
 def test_an_event_that_commits_after_a_later_id_is_not_skipped(owner, hook):
     """PostgreSQL hands out ids at insert time: id n+1 may commit before id n. The cursor
     passes n as a gap and picks the event up once it is committed."""

@@ -84,7 +84,9 @@ def outbox_dispatch(*, now: datetime | None = None, batch: int = BATCH) -> int:
     )
     late = _gaps_filled(now)
     if rows:
-        _gaps_open(cursor.position, [r[0] for r in rows], now)
+        # A cursor at 0 started on an empty outbox: the ids below the first event it reads were
+        # spent before any endpoint existed (events since purged, or rolled back), not gaps.
+        _gaps_open(cursor.position or rows[0][0] - 1, [r[0] for r in rows], now)
         cursor.position = rows[-1][0]
         cursor.updated_at = now
         cursor.save(update_fields=["position", "updated_at"])
