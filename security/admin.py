@@ -12,6 +12,8 @@ is append-only; the allowlist, the audit configuration and blocks change through
 refuses a change that would lock out its caller; here they are read, and a block can be lifted.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -25,6 +27,7 @@ from django.utils.html import format_html
 
 from j1msky.admin import ModelAdmin, ReadOnlyModelAdmin
 from j1msky.api.permissions import SCOPES
+from j1msky.sealing import content_open, content_seal
 from security.errors import BlockNotActive, KeyAlreadyRevoked, KeyNotActive, KeyNotSuspended
 from security.models import ApiKey, AuditLog, AuditSetting, IpAllowlist, IpBlock
 from security.services import (
@@ -105,10 +108,9 @@ class KeyStatusFilter(admin.SimpleListFilter):
 
 def _hold_secret(request, key: ApiKey, secret: str) -> str:
     """Keep a new key's secret (and signing secret) for its one showing; returns that page's URL."""
-    request.session[SECRET_SESSION_KEY.format(key.key_id)] = {
-        "secret": secret,
-        "signing_secret": key.signing_secret or "",
-    }
+    held = {"secret": secret, "signing_secret": key.signing_secret or ""}
+    # Sealed like content, so the session table never holds the secret in clear either.
+    request.session[SECRET_SESSION_KEY.format(key.key_id)] = content_seal(json.dumps(held))
     return reverse("admin:security_apikey_secret", args=[key.pk])
 
 
@@ -218,7 +220,8 @@ class ApiKeyAdmin(ModelAdmin):
         if not self.has_issue_permission(request):
             raise PermissionDenied
         key = get_object_or_404(ApiKey, pk=pk)
-        held = request.session.pop(SECRET_SESSION_KEY.format(key.key_id), None)
+        sealed = request.session.pop(SECRET_SESSION_KEY.format(key.key_id), None)
+        held = json.loads(content_open(sealed)) if isinstance(sealed, str) else None
         return self._page(request, key, "secret.html", f"API key {key.key_id}", held=held)
 
     def revoke_view(self, request, pk):

@@ -5,7 +5,10 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 
+from j1msky.sealing import content_is_sealed
 from security.models import ApiKey, AuditLog, IpBlock
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +54,27 @@ def test_admin_creates_a_key_and_shows_the_secret_once(staff):
     assert secret not in page.content.decode()
     audit = AuditLog.objects.get(event="api.key.created", resource_id=key.key_id)
     assert audit.actor == "admin:root"
+
+
+def test_a_secret_waiting_for_its_page_is_sealed_in_the_session_table(staff):
+    staff.post(
+        "/admin/security/apikey/add/",
+        {
+            "name": "waiting",
+            "owner": staff.user.pk,
+            "scopes": ["agents:read"],
+            "max_concurrent_agents": 10,
+        },
+    )  # not followed: the secret waits in the session
+    key = ApiKey.objects.get(name="waiting")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_data FROM django_session")
+        raw = " ".join(row[0] for row in cursor.fetchall())
+    stored = SessionStore(session_key=staff.session.session_key).load()
+    [held] = [v for k, v in stored.items() if key.key_id in k]
+    assert content_is_sealed(held)
+    secret = _secret(staff.get(f"/admin/security/apikey/{key.pk}/secret/"))
+    assert secret.startswith("dev_sk_") and secret not in raw and secret not in held
 
 
 def test_admin_revokes_and_rotates(staff, make_client):
