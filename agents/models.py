@@ -150,8 +150,15 @@ class KeyConcurrency(models.Model):
         return f"{self.api_key_id}: {self.running} running, {self.waiting} waiting"
 
 
+# Random digits after the second: spawns within one second share the prefix, so the suffix alone
+# must keep them apart. With 12 digits, 1,000 spawns in one second collide with a chance of
+# about 5 in 10^7. With 6, the scale-out test's burst met a collision (a 503 to that client).
+AGENT_ID_RANDOM_DIGITS = 12
+
+
 def new_agent_id() -> str:
-    return f"subagent_{int(time.time())}_{secrets.randbelow(10**6):06d}"
+    suffix = secrets.randbelow(10**AGENT_ID_RANDOM_DIGITS)
+    return f"subagent_{int(time.time())}_{suffix:0{AGENT_ID_RANDOM_DIGITS}d}"
 
 
 class Agent(models.Model):

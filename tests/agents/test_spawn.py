@@ -414,3 +414,16 @@ def test_a_retry_with_the_window_full_fails_the_step_provider_rate_limited(
     assert detail["status"] == "failed"
     assert detail["error"]["type"] == "provider_rate_limited"
     assert len(live_providers.requests) == 1
+
+
+def test_agent_ids_keep_a_burst_within_one_second_apart(monkeypatch):
+    """Ids are `subagent_<unix seconds>_<12 random digits>`: a second's spawns differ in the
+    random part alone."""
+    import re
+
+    from agents import models
+
+    monkeypatch.setattr(models.time, "time", lambda: 1_796_105_759.5)
+    ids = [models.new_agent_id() for _ in range(20_000)]
+    assert all(re.fullmatch(r"subagent_1796105759_\d{12}", i) for i in ids)
+    assert len(set(ids)) == len(ids)
