@@ -111,11 +111,7 @@ def main() -> None:
     env.pop("J1MSKY_WEB_WORKERS", None)
     env.pop("J1MSKY_WORKER_CONCURRENCY", None)
     with fake_provider_server() as fake:
-        for name in ("KIMI", "MINIMAX", "OPENAI"):
-            env[f"J1MSKY_{name}_API_KEY"] = "sk-bench"
-            env[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
-        env["J1MSKY_ANTHROPIC_API_KEY"] = "sk-bench"
-        env["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
+        env.update(fake.provider_env(api_key="sk-bench"))
         log = open(Path(env["J1MSKY_DATA_DIR"]) / "up.log", "wb")  # noqa: SIM115
         up = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "up"],

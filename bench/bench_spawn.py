@@ -74,11 +74,7 @@ def main() -> None:
     bare_body = json.dumps({"event": "bench", "details": {"task": "x"}}).encode()
 
     with fake_provider_server() as fake:
-        for name in ("KIMI", "MINIMAX", "OPENAI"):
-            env[f"J1MSKY_{name}_API_KEY"] = "sk-bench"
-            env[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
-        env["J1MSKY_ANTHROPIC_API_KEY"] = "sk-bench"
-        env["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
+        env.update(fake.provider_env(api_key="sk-bench"))
         env["J1MSKY_WORKER_HEARTBEAT_SECONDS"] = "2"
 
         print(

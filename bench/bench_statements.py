@@ -96,11 +96,7 @@ def main() -> None:
     from tests.fakeprovider import fake_provider_server
 
     with fake_provider_server() as fake:
-        for name in ("KIMI", "MINIMAX", "OPENAI"):
-            os.environ[f"J1MSKY_{name}_API_KEY"] = "sk-bench"
-            os.environ[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
-        os.environ["J1MSKY_ANTHROPIC_API_KEY"] = "sk-bench"
-        os.environ["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
+        os.environ.update(fake.provider_env(api_key="sk-bench"))
         run(args.verbose, args.profile)
 
 

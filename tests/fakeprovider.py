@@ -559,6 +559,17 @@ class FakeProviderServer:
     def openai_base_url(self) -> str:
         return self.base_url + "/v1"  # the SDK adds /chat/completions
 
+    def provider_env(self, *, api_key: str | None = None) -> dict[str, str]:
+        """The environment that points every provider at this server, each with a key:
+        `api_key` for all of them, or a test key per provider (`sk-kimi-test`, `sk-ant-test`…)."""
+        env = {}
+        for name in ("KIMI", "MINIMAX", "OPENAI"):
+            env[f"J1MSKY_{name}_API_KEY"] = api_key or f"sk-{name.lower()}-test"
+            env[f"J1MSKY_{name}_BASE_URL"] = self.openai_base_url
+        env["J1MSKY_ANTHROPIC_API_KEY"] = api_key or "sk-ant-test"
+        env["J1MSKY_ANTHROPIC_BASE_URL"] = self.anthropic_base_url
+        return env
+
     @property
     def last_request(self) -> RecordedRequest:
         with self._lock:

@@ -21,13 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serializ
 
 
 def provider_env(fake) -> dict[str, str]:
-    env = {"J1MSKY_WORKER_HEARTBEAT_SECONDS": "1"}
-    for name in ("KIMI", "MINIMAX", "OPENAI"):
-        env[f"J1MSKY_{name}_API_KEY"] = f"sk-{name.lower()}-test"
-        env[f"J1MSKY_{name}_BASE_URL"] = fake.openai_base_url
-    env["J1MSKY_ANTHROPIC_API_KEY"] = "sk-ant-test"
-    env["J1MSKY_ANTHROPIC_BASE_URL"] = fake.anthropic_base_url
-    return env
+    return {"J1MSKY_WORKER_HEARTBEAT_SECONDS": "1", **fake.provider_env()}
 
 
 @pytest.fixture
