@@ -125,13 +125,14 @@ def breaker_report(provider_id: str, *, ok: bool, now: datetime | None = None) -
     return after.state
 
 
-def fallback_chain(alias: ModelAlias) -> Iterator[ModelAlias]:
+def fallback_chain(
+    alias: ModelAlias, *, catalogue: dict[str, ModelAlias] | None = None
+) -> Iterator[ModelAlias]:
     """The alias, then its fallbacks in order, never visiting one twice (semantics §7.5).
 
-    The catalogue is a handful of rows: past the alias itself it is read once, in one query,
-    not one query per step of the chain."""
+    The catalogue (given, or else read when the chain goes past the alias itself) is a handful
+    of rows, read in one query, not one query per step of the chain."""
     seen: set[str] = set()
-    catalogue: dict[str, ModelAlias] | None = None
     current: ModelAlias | None = alias
     while current is not None and current.alias not in seen:
         seen.add(current.alias)

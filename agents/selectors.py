@@ -29,12 +29,18 @@ def team_names() -> list[str]:
     return list(Team.objects.filter(enabled=True).order_by("id").values_list("id", flat=True))
 
 
-def model_alias_get(alias: str) -> ModelAlias:
-    """An enabled model alias, with its provider; 400 naming the allowed ones otherwise."""
-    model = ModelAlias.objects.select_related("provider").filter(pk=alias, enabled=True).first()
-    if model is None:
-        allowed = list(ModelAlias.objects.filter(enabled=True).values_list("alias", flat=True))
-        raise InvalidModel(alias, allowed)
+def model_catalogue() -> dict[str, ModelAlias]:
+    """Every model alias with its provider, by alias, in the catalogue's order: a handful of
+    rows, read in one query."""
+    return {model.alias: model for model in ModelAlias.objects.select_related("provider")}
+
+
+def model_alias_get(alias: str, *, catalogue: dict[str, ModelAlias]) -> ModelAlias:
+    """An enabled model alias of `catalogue` (`model_catalogue()`); 400 naming the allowed ones
+    otherwise."""
+    model = catalogue.get(alias)
+    if model is None or not model.enabled:
+        raise InvalidModel(alias, [name for name, m in catalogue.items() if m.enabled])
     return model
 
 

@@ -17,20 +17,34 @@ compiling these statements than the database spends running them (bench/bench_bu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from billing.models import BudgetDay, BudgetSetting, KeyBudgetDay, LedgerModelDay, ProviderWindow
+from billing.models import (
+    BudgetDay,
+    BudgetSetting,
+    KeyBudgetDay,
+    LedgerEntry,
+    LedgerModelDay,
+    ProviderWindow,
+    Reservation,
+)
 from j1msky.money import round_cost, to_micros
+from security.models import ApiKey
 
 _DAY = BudgetDay._meta.db_table
 _KEY_DAY = KeyBudgetDay._meta.db_table
 _WINDOW = ProviderWindow._meta.db_table
 _SETTING = BudgetSetting._meta.db_table
 _ROLLUP = LedgerModelDay._meta.db_table
+_RESERVATION = Reservation._meta.db_table
+_LEDGER = LedgerEntry._meta.db_table
+_KEY = ApiKey._meta.db_table
+_OPEN = Reservation.State.OPEN
 
 # The daily budget in force: the persisted run-time value, else the default (a parameter).
 _DAILY_LIMIT = f"COALESCE((SELECT daily_budget_micros FROM {_SETTING} WHERE id = 1), %s)"
@@ -65,6 +79,43 @@ _ROLLUP_ADD = (
     "cost_micros = r.cost_micros + excluded.cost_micros, "
     "first_at = CASE WHEN excluded.first_at < r.first_at THEN excluded.first_at "
     "ELSE r.first_at END"
+)
+
+
+# A reservation's moves while it is open; each one's WHERE clause is the compare-and-set.
+_RESERVATION_CHARGE = (
+    f"UPDATE {_RESERVATION} SET charged_micros = charged_micros + %s "
+    f"WHERE id = %s AND state = '{_OPEN}'"
+)
+_RESERVATION_RENEW = (
+    f"UPDATE {_RESERVATION} SET lease_expires_at = %s WHERE id = %s AND state = '{_OPEN}'"
+)
+# open → closed; `actual_micros` is either given or what the ledger charged to the open row.
+_RESERVATION_CLOSE = (
+    f"UPDATE {_RESERVATION} SET state = %s, close_reason = %s, closed_at = %s, "
+    "actual_micros = COALESCE(%s, charged_micros) "
+    f"WHERE id = %s AND state = '{_OPEN}' {{lapsed}}"
+    "RETURNING day, api_key_id, amount_micros, charged_micros, actual_micros"
+)
+_RESERVATION_CLOSE_ANY = _RESERVATION_CLOSE.format(lapsed="")
+_RESERVATION_CLOSE_LAPSED = _RESERVATION_CLOSE.format(lapsed="AND lease_expires_at < %s ")
+_SETTLE_DAY = (
+    f"UPDATE {_DAY} SET spent_micros = spent_micros + %s, reserved_micros = reserved_micros - %s "
+    "WHERE day = %s"
+)
+_SETTLE_KEY_DAY = (
+    f"UPDATE {_KEY_DAY} SET spent_micros = spent_micros + %s, "
+    "reserved_micros = reserved_micros - %s WHERE api_key_id = %s AND day = %s"
+)
+
+
+# A key's state for the cost-spike rule: whether it is suspended, and what it spent since a
+# moment (or since its reinstatement, if later), in one read (the ledger's (key, time) index).
+_KEY_SPEND = (
+    f"SELECT k.suspended_at IS NOT NULL, COALESCE((SELECT SUM(e.cost_micros) FROM {_LEDGER} e "
+    "WHERE e.api_key_id = k.id AND e.created_at >= %s "
+    "AND (k.reinstated_at IS NULL OR e.created_at >= k.reinstated_at)), 0) "
+    f"FROM {_KEY} k WHERE k.id = %s"
 )
 
 
@@ -148,13 +199,68 @@ def ledger_rollup_add(
 
 def settle_counters(*, day: date, api_key_id: int | None, spent: int, released: int) -> None:
     """spent += `spent` and reserved -= `released`, on the budget day and the key's day."""
-    changes = {
-        "spent_micros": F("spent_micros") + spent,
-        "reserved_micros": F("reserved_micros") - released,
-    }
-    BudgetDay.objects.filter(day=day).update(**changes)
+    _execute(_SETTLE_DAY, [spent, released, _day_param(day)])
     if api_key_id is not None:
-        KeyBudgetDay.objects.filter(api_key_id=api_key_id, day=day).update(**changes)
+        _execute(_SETTLE_KEY_DAY, [spent, released, api_key_id, _day_param(day)])
+
+
+# --- a reservation's own row ---------------------------------------------------------------------
+
+
+def reservation_charge(*, reservation_id: int, micros: int) -> bool:
+    """charged += micros on an open reservation; False when it is no longer open."""
+    return _execute(_RESERVATION_CHARGE, [micros, reservation_id]) == 1
+
+
+def reservation_renew(*, reservation_id: int, lease_expires_at: datetime) -> bool:
+    """A new lease for an open reservation; False when it is no longer open."""
+    expires = connection.ops.adapt_datetimefield_value(lease_expires_at)
+    return _execute(_RESERVATION_RENEW, [expires, reservation_id]) == 1
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What a reservation's close moves the counters by."""
+
+    day: date
+    api_key_id: int | None
+    amount_micros: int
+    charged_micros: int
+    actual_micros: int
+
+
+def reservation_close(
+    *,
+    reservation_id: int,
+    state: str,
+    reason: str,
+    now: datetime,
+    actual_micros: int | None = None,
+    expired_before: datetime | None = None,
+) -> Closed | None:
+    """open → `state` by compare-and-set (only with a lease lapsed before `expired_before`, when
+    given); None when it was not open. The actual is `actual_micros`, or else what the ledger
+    charged to the row while it was open."""
+    sql = _RESERVATION_CLOSE_ANY
+    params = [
+        state,
+        reason,
+        connection.ops.adapt_datetimefield_value(now),
+        actual_micros,
+        reservation_id,
+    ]
+    if expired_before is not None:
+        sql = _RESERVATION_CLOSE_LAPSED
+        params.append(connection.ops.adapt_datetimefield_value(expired_before))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    day, api_key_id, amount, charged, actual = row
+    if isinstance(day, str):  # SQLite hands a date column back as its text
+        day = date.fromisoformat(day)
+    return Closed(day, api_key_id, amount, charged, actual)
 
 
 def charge(*, day: date, api_key_id: int | None, key_limit: int | None, micros: int) -> None:
@@ -169,3 +275,12 @@ def charge(*, day: date, api_key_id: int | None, key_limit: int | None, micros: 
     if not key_days.update(spent_micros=F("spent_micros") + micros):
         key_day_ensure(api_key_id=api_key_id, day=day, limit_micros=key_limit)
         key_days.update(spent_micros=F("spent_micros") + micros)
+
+
+def key_spend_since(*, api_key_id: int, since: datetime) -> tuple[bool, int] | None:
+    """(suspended, micro-dollars charged to the key since `since` or its reinstatement, if
+    later); None for a key that does not exist."""
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SPEND, [connection.ops.adapt_datetimefield_value(since), api_key_id])
+        row = cursor.fetchone()
+    return None if row is None else (bool(row[0]), int(row[1]))

@@ -16,14 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from agents import counters
 from agents.catalogue import breaker_is_open, breaker_wait_seconds, fallback_chain
 from agents.errors import ConcurrencyLimited, ProviderUnavailable
 from agents.messages import run_message_send_on_commit
 from agents.models import Agent, KeyConcurrency, ModelAlias
-from agents.selectors import model_alias_get, team_get
+from agents.selectors import model_alias_get, model_catalogue, team_get
 from agents.services.planning import Plan, plan_costs
 from agents.services.privacy import privacy_fields
 from billing.errors import ProviderRateLimited
@@ -83,11 +83,10 @@ def _waiting_take(api_key: ApiKey | None) -> None:
     if api_key is None:
         return
     cap = settings.J1MSKY_MAX_WAITING_AGENTS_PER_KEY
-    counter = KeyConcurrency.objects.filter(api_key=api_key, waiting__lt=cap)
-    taken = counter.update(waiting=F("waiting") + 1)
+    taken = counters.waiting_take(api_key_id=api_key.pk, cap=cap)
     if not taken and not KeyConcurrency.objects.filter(api_key=api_key).exists():
         KeyConcurrency.objects.bulk_create([KeyConcurrency(api_key=api_key)], ignore_conflicts=True)
-        taken = counter.update(waiting=F("waiting") + 1)
+        taken = counters.waiting_take(api_key_id=api_key.pk, cap=cap)
     if not taken:
         raise ConcurrencyLimited(max_waiting=cap, max_concurrent=api_key.max_concurrent_agents)
 
@@ -142,13 +141,19 @@ def _admit(
 
 
 def _candidates(request: SpawnRequest) -> tuple[ModelAlias, list[list[ModelAlias]], Any]:
-    """(the requested model, the plans to try in order, the team or None)."""
+    """(the requested model, the plans to try in order, the team or None).
+
+    The catalogue is read once, in one query, for the model, its whole fallback chain or every
+    member of the team."""
+    catalogue = model_catalogue()
     if request.team is not None:
         team = team_get(request.team)
-        members = [model_alias_get(alias) for alias in team.members]
+        members = [model_alias_get(alias, catalogue=catalogue) for alias in team.members]
         return members[0], [members], team
-    requested = model_alias_get(request.model or "k2p5")
-    chain = list(fallback_chain(requested)) if request.fallback else [requested]
+    requested = model_alias_get(request.model or "k2p5", catalogue=catalogue)
+    if not request.fallback:
+        return requested, [[requested]], None
+    chain = list(fallback_chain(requested, catalogue=catalogue))
     return requested, [[m] for m in chain if m.enabled], None
 
 

@@ -13,31 +13,31 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from agents import counters
 from agents.errors import AgentNotCancellable
-from agents.models import Agent, KeyConcurrency
+from agents.models import Agent
 from agents.selectors import agent_get
 from agents.services.privacy import content_erase, event_content, pii_found_in_result
 from billing.models import Reservation
 from billing.selectors import ledger_agent_totals
 from billing.services import budget_release, budget_settle, reservation_renew
 from j1msky.events import event_emit
+from j1msky.money import round_cost
 from security.services import audit_record
 
 # What a run reads of its agent's relations (the event's owner, the ledger's key, the models):
 # joined into the one read of the row, not fetched one by one as the run touches them.
-RUN_RELATED = ("owner", "api_key", "model__provider", "team", "reservation")
+RUN_RELATED = ("owner", "api_key", "model__provider", "reservation")
 
 
 def _concurrency_give_back(api_key_id: int | None, *, was: str) -> None:
     """The agent left `was` (spawning or running) for a terminal state: free its count."""
     if api_key_id is None:
         return
-    field = "running" if was == Agent.Status.RUNNING else "waiting"
-    KeyConcurrency.objects.filter(api_key_id=api_key_id).update(
-        **{field: Greatest(F(field) - 1, 0)}
+    counters.give_back(
+        api_key_id=api_key_id, field="running" if was == Agent.Status.RUNNING else "waiting"
     )
 
 
@@ -91,9 +91,7 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
     if row is None:
         return None
     agent_id, api_key_id, limit = row
-    if api_key_id is not None and not KeyConcurrency.objects.filter(
-        api_key_id=api_key_id, running__lt=limit
-    ).update(running=F("running") + 1, waiting=Greatest(F("waiting") - 1, 0)):
+    if api_key_id is not None and not counters.running_take(api_key_id=api_key_id, limit=limit):
         raise _LostRace()
     # The run starts now, once its slot is won (a claim may wait for the slot's row lock).
     now = timezone.now()
@@ -193,6 +191,17 @@ def _end_recorded(agent: Agent, *, status: str, error_type: str, error_message: 
         )
 
 
+# What `agent_finish` writes once the compare-and-set has moved the run to its end.
+_ENDED_LATER = (
+    "actual_cost",
+    "input_tokens",
+    "output_tokens",
+    "refund",
+    "pii_detected",
+    "content_expires_at",
+)
+
+
 @transaction.atomic
 def agent_finish(
     *,
@@ -219,18 +228,32 @@ def agent_finish(
     if not moved:
         return False
     totals = ledger_agent_totals(agent_id=agent.agent_id)
+    ended = {
+        "status": status,
+        "result": result,
+        "error_type": error_type,
+        "error_message": error_message[:500],
+        "completed_at": now,
+        "actual_cost": round_cost(totals.cost),
+        "input_tokens": totals.input_tokens,
+        "output_tokens": totals.output_tokens,
+        "refund": round_cost(_reservation_close(agent, status=status, now=now)),
+        "pii_detected": pii_found_in_result(agent, result),
+        "content_expires_at": now + timedelta(days=agent.retention_days),
+    }
     Agent.objects.filter(agent_id=agent.agent_id).update(
-        actual_cost=totals.cost,
-        input_tokens=totals.input_tokens,
-        output_tokens=totals.output_tokens,
-        refund=_reservation_close(agent, status=status, now=now),
-        pii_detected=pii_found_in_result(agent, result),
-        content_expires_at=now + timedelta(days=agent.retention_days),
+        **{name: ended[name] for name in _ENDED_LATER}
     )
     _concurrency_give_back(agent.api_key_id, was=from_status)
-    # Read back once, with the relations the event and the audit row name (a purge may have
-    # erased the content meanwhile).
-    agent.refresh_from_db(from_queryset=Agent.objects.select_related("owner", "api_key"))
+    # The row is what was just written, but for a purge that may have erased the content
+    # meanwhile: that one column is read back, not the whole row.
+    for name, value in ended.items():
+        setattr(agent, name, value)
+    agent.content_erased_at = (
+        Agent.objects.filter(agent_id=agent.agent_id)
+        .values_list("content_erased_at", flat=True)
+        .get()
+    )
     if agent.content_erased_at is not None:
         # Purged while it ran: what the run wrote since is erased before anything tells of it.
         agent = content_erase(agent, reason="purge, run stopped")

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from billing import counters
@@ -126,19 +125,17 @@ def cost_spike_check(*, api_key: ApiKey, now: datetime) -> bool:
 
     Run with each ledger row, in its transaction: the key is suspended before the call's
     recording commits, so no spawn after it is admitted and no waiting run of it starts."""
-    state = ApiKey.objects.filter(pk=api_key.pk).values("suspended_at", "reinstated_at").first()
-    if state is None or state["suspended_at"] is not None:
-        return False
     since = now - SPIKE_WINDOW
-    if state["reinstated_at"] is not None and state["reinstated_at"] > since:
-        since = state["reinstated_at"]
-    micros = LedgerEntry.objects.filter(api_key_id=api_key.pk, created_at__gte=since).aggregate(
-        total=Sum("cost_micros")
-    )["total"]
-    spend = from_micros(micros or 0)
+    state = counters.key_spend_since(api_key_id=api_key.pk, since=since)
+    if state is None or state[0]:
+        return False
+    spend = from_micros(state[1])
     limit = settings.J1MSKY_COST_SPIKE_LIMIT
     if spend <= limit:
         return False
+    reinstated_at = ApiKey.objects.filter(pk=api_key.pk).values_list("reinstated_at", flat=True)[0]
+    if reinstated_at is not None and reinstated_at > since:
+        since = reinstated_at
     return api_key_suspend(
         key=api_key,
         reason="cost_spike",

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from billing import counters
@@ -118,44 +117,44 @@ def _reservation_close(
     actual: Decimal | None,
     now: datetime,
     expired_before: datetime | None = None,
-) -> Reservation | None:
-    """Compare-and-set open → `state`, then move the counters once. None when it was not open."""
-    still_open = Reservation.objects.filter(pk=reservation_id, state=Reservation.State.OPEN)
-    if expired_before is not None:
-        still_open = still_open.filter(lease_expires_at__lt=expired_before)
-    # Settled from the ledger, the actual is what the ledger charged to the open row: the same
-    # compare-and-set writes it (no charge lands on a row that is no longer open).
-    from_ledger = {"actual_micros": F("charged_micros")} if actual is None else {}
-    if not still_open.update(state=state, close_reason=reason, closed_at=now, **from_ledger):
-        return None
-    # The row is ours now (the UPDATE holds its lock).
-    reservation = Reservation.objects.get(pk=reservation_id)
-    actual_micros = reservation.actual_micros
-    if actual is not None:
-        actual_micros = to_micros(round_cost(actual))
-        if actual_micros < reservation.charged_micros:
-            raise ValueError(
-                f"actual {from_micros(actual_micros)} is below the {reservation.charged} "
-                "the ledger already recorded against this reservation"
-            )
-        Reservation.objects.filter(pk=reservation_id).update(actual_micros=actual_micros)
-        reservation.actual_micros = actual_micros
-    counters.settle_counters(
-        day=reservation.day,
-        api_key_id=reservation.api_key_id,
-        spent=actual_micros,
-        released=reservation.amount_micros,
+) -> counters.Closed | None:
+    """Compare-and-set open → `state`, then move the counters once. None when it was not open.
+
+    Settled from the ledger (no `actual`), the actual is what the ledger charged to the open
+    row: the same compare-and-set writes it, so no charge lands on a row that is no longer open.
+    """
+    given = None if actual is None else to_micros(round_cost(actual))
+    closed = counters.reservation_close(
+        reservation_id=reservation_id,
+        state=state,
+        reason=reason,
+        now=now,
+        actual_micros=given,
+        expired_before=expired_before,
     )
-    if actual_micros > reservation.amount_micros:
+    if closed is None:
+        return None
+    if given is not None and given < closed.charged_micros:
+        raise ValueError(  # rolls the close back with the caller's transaction
+            f"actual {from_micros(given)} is below the {from_micros(closed.charged_micros)} "
+            "the ledger already recorded against this reservation"
+        )
+    counters.settle_counters(
+        day=closed.day,
+        api_key_id=closed.api_key_id,
+        spent=closed.actual_micros,
+        released=closed.amount_micros,
+    )
+    if closed.actual_micros > closed.amount_micros:
         # The provider used more than the worst case reserved. Spent records the truth and may
         # now exceed the budget; later admissions are refused until the day resets.
         logger.warning(
             "reservation %s settled at %s, above the %s reserved",
             reservation_id,
-            from_micros(actual_micros),
-            reservation.amount,
+            from_micros(closed.actual_micros),
+            from_micros(closed.amount_micros),
         )
-    return reservation
+    return closed
 
 
 @transaction.atomic
@@ -170,14 +169,14 @@ def budget_settle(
     longer open is returned unchanged (check `state`), so a retried task never charges twice.
     An actual above the reservation is still charged in full (spent may exceed the budget).
     """
-    closed = _reservation_close(
+    _reservation_close(
         reservation_id=reservation.pk,
         state=Reservation.State.SETTLED,
         reason="settled",
         actual=actual,
         now=now or timezone.now(),
     )
-    return closed or Reservation.objects.get(pk=reservation.pk)
+    return Reservation.objects.get(pk=reservation.pk)
 
 
 @transaction.atomic
@@ -189,14 +188,14 @@ def budget_release(
     Ledger rows already recorded against it are still charged (a cancelled run pays for what the
     provider used); `refund` on the result is what went back. Idempotent like settle.
     """
-    closed = _reservation_close(
+    _reservation_close(
         reservation_id=reservation.pk,
         state=Reservation.State.RELEASED,
         reason=reason[:32],
         actual=None,
         now=now or timezone.now(),
     )
-    return closed or Reservation.objects.get(pk=reservation.pk)
+    return Reservation.objects.get(pk=reservation.pk)
 
 
 def reservation_renew(
@@ -205,8 +204,9 @@ def reservation_renew(
     """Extend the holder's lease; False when the reservation is no longer open (reaped)."""
     _positive_int(lease_seconds, "lease_seconds")
     now = now or timezone.now()
-    open_ = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.OPEN)
-    return bool(open_.update(lease_expires_at=now + timedelta(seconds=lease_seconds)))
+    return counters.reservation_renew(
+        reservation_id=reservation.pk, lease_expires_at=now + timedelta(seconds=lease_seconds)
+    )
 
 
 # Which of the given holders are still alive: asked of the code that owns them (the agents app
@@ -257,7 +257,7 @@ def reservation_reap(
             logger.warning(
                 "released reservation %s of %s (holder %r): lease expired",
                 pk,
-                closed.amount,
+                from_micros(closed.amount_micros),
                 holder,
             )
     return released
@@ -265,5 +265,4 @@ def reservation_reap(
 
 def charged_to_open_reservation(*, reservation: Reservation, micros: int) -> bool:
     """Add a call's cost to an open reservation (charged when it closes); False if closed."""
-    open_ = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.OPEN)
-    return bool(open_.update(charged_micros=F("charged_micros") + micros))
+    return counters.reservation_charge(reservation_id=reservation.pk, micros=micros)
