@@ -96,33 +96,64 @@ def breaker_reported_state(provider: Provider, *, now: datetime | None = None) -
     return breaker_status(breaker_state(provider), now.timestamp(), policy=breaker_policy(provider))
 
 
-@transaction.atomic
+_BREAKER_FIELDS = (
+    "breaker_state",
+    "breaker_failures",
+    "breaker_opened_at",
+    "breaker_successes",
+    "breaker_probe_started_at",
+    "breaker_failure_threshold",
+    "breaker_open_seconds",
+)
+
+
+def _breaker_read(provider_id: str, *, lock: bool) -> Provider:
+    providers = Provider.objects.only(*_BREAKER_FIELDS)
+    return (providers.select_for_update() if lock else providers).get(pk=provider_id)
+
+
+# Every run asks the breaker before its call and reports after it. Both first read the row
+# without a lock: when the answer moves no state (a closed breaker, the usual case) that read is
+# the answer, and the row lock, which would queue every run of the provider behind one another
+# on PostgreSQL, is taken only to move the state, deciding again under it.
+
+
 def breaker_take(provider_id: str, *, now: datetime | None = None) -> bool:
     """Ask to call the provider now; in half-open only one caller gets through."""
     now = now or timezone.now()
-    provider = Provider.objects.select_for_update().get(pk=provider_id)
-    allowed, state = breaker_acquire(
-        breaker_state(provider), now.timestamp(), policy=breaker_policy(provider)
-    )
-    if allowed and state != breaker_state(provider):
-        _store(provider, state)
-    return allowed
+    provider = _breaker_read(provider_id, lock=False)
+    before = breaker_state(provider)
+    allowed, state = breaker_acquire(before, now.timestamp(), policy=breaker_policy(provider))
+    if state == before:
+        return allowed
+    with transaction.atomic():
+        provider = _breaker_read(provider_id, lock=True)
+        before = breaker_state(provider)
+        allowed, state = breaker_acquire(before, now.timestamp(), policy=breaker_policy(provider))
+        if allowed and state != before:
+            _store(provider, state)
+        return allowed
 
 
-@transaction.atomic
 def breaker_report(provider_id: str, *, ok: bool, now: datetime | None = None) -> str:
     now = now or timezone.now()
-    provider = Provider.objects.select_for_update().get(pk=provider_id)
-    before = breaker_state(provider)
     transition = breaker_record_success if ok else breaker_record_failure
+    provider = _breaker_read(provider_id, lock=False)
+    before = breaker_state(provider)
     after = transition(before, now.timestamp(), policy=breaker_policy(provider))
-    if after != before:
-        _store(provider, after)
-        if after.state != before.state:
-            logger.warning(
-                "circuit breaker of %s: %s -> %s", provider_id, before.state, after.state
-            )
-    return after.state
+    if after == before:
+        return after.state
+    with transaction.atomic():
+        provider = _breaker_read(provider_id, lock=True)
+        before = breaker_state(provider)
+        after = transition(before, now.timestamp(), policy=breaker_policy(provider))
+        if after != before:
+            _store(provider, after)
+            if after.state != before.state:
+                logger.warning(
+                    "circuit breaker of %s: %s -> %s", provider_id, before.state, after.state
+                )
+        return after.state
 
 
 def fallback_chain(

@@ -119,6 +119,12 @@ _KEY_SPEND = (
 )
 
 
+_AGENT_SUMS = (
+    "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+    f"COALESCE(SUM(cost_micros), 0) FROM {_LEDGER} WHERE agent_id = %s"
+)
+
+
 def _execute(sql: str, params: list) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -284,3 +290,11 @@ def key_spend_since(*, api_key_id: int, since: datetime) -> tuple[bool, int] | N
         cursor.execute(_KEY_SPEND, [connection.ops.adapt_datetimefield_value(since), api_key_id])
         row = cursor.fetchone()
     return None if row is None else (bool(row[0]), int(row[1]))
+
+
+def ledger_agent_sums(*, agent_id: str) -> tuple[int, int, int]:
+    """(input tokens, output tokens, micro-dollars) of every ledger row of one agent run."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AGENT_SUMS, [agent_id])
+        input_tokens, output_tokens, micros = cursor.fetchone()
+    return int(input_tokens), int(output_tokens), int(micros)

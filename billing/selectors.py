@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Min, QuerySet, Sum
 from django.utils import timezone
 
+from billing import counters
 from billing.clock import budget_day, budget_resets_at, hour_window
 from billing.models import (
     BudgetDay,
@@ -192,15 +193,9 @@ class CallTotals:
 
 def ledger_agent_totals(*, agent_id: str) -> CallTotals:
     """Tokens and cost of every call an agent run made (each row's cost as charged, 4 dp)."""
-    totals = LedgerEntry.objects.filter(agent_id=agent_id).aggregate(
-        input_tokens=Sum("input_tokens"),
-        output_tokens=Sum("output_tokens"),
-        cost_micros=Sum("cost_micros"),
-    )
+    input_tokens, output_tokens, micros = counters.ledger_agent_sums(agent_id=agent_id)
     return CallTotals(
-        input_tokens=totals["input_tokens"] or 0,
-        output_tokens=totals["output_tokens"] or 0,
-        cost=from_micros(totals["cost_micros"] or 0),
+        input_tokens=input_tokens, output_tokens=output_tokens, cost=from_micros(micros)
     )
 
 

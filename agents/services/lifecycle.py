@@ -75,13 +75,15 @@ class _LostRace(Exception):
 
 @transaction.atomic
 def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
-    """Claim the first of `candidates` in one transaction: the key's running slot by a
-    conditional UPDATE, then spawning → running by compare-and-set. None when there is no
-    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's
-    last slot, first.
+    """Claim the first of `candidates` in one transaction: spawning → running by
+    compare-and-set, then the key's running slot by a conditional UPDATE. None when there is no
+    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's last
+    slot, first.
 
     On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers pick
-    different agents; on SQLite the write transaction itself serialises them.
+    different agents; on SQLite the write transaction itself serialises them. The key's counter
+    row, which every spawn and every run of the key also moves, is taken last, so its row lock is
+    held for the commit alone.
     """
     row = (
         candidates.select_for_update(skip_locked=True, of=("self",))
@@ -91,14 +93,11 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
     if row is None:
         return None
     agent_id, api_key_id, limit = row
-    if api_key_id is not None and not counters.running_take(api_key_id=api_key_id, limit=limit):
-        raise _LostRace()
-    # The run starts now, once its slot is won (a claim may wait for the slot's row lock).
     now = timezone.now()
     if not Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
         status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
     ):
-        raise _LostRace()  # the slot taken above rolls back with it
+        raise _LostRace()
     agent = Agent.objects.select_related(*RUN_RELATED).get(agent_id=agent_id)
     _lease_renew(agent, now=now)
     event_emit(
@@ -107,6 +106,8 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
         agent_id=agent.agent_id,
         data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
     )
+    if api_key_id is not None and not counters.running_take(api_key_id=api_key_id, limit=limit):
+        raise _LostRace()  # the start and its event roll back with it
     return agent
 
 
@@ -191,17 +192,6 @@ def _end_recorded(agent: Agent, *, status: str, error_type: str, error_message: 
         )
 
 
-# What `agent_finish` writes once the compare-and-set has moved the run to its end.
-_ENDED_LATER = (
-    "actual_cost",
-    "input_tokens",
-    "output_tokens",
-    "refund",
-    "pii_detected",
-    "content_expires_at",
-)
-
-
 @transaction.atomic
 def agent_finish(
     *,
@@ -218,15 +208,6 @@ def agent_finish(
     (a retried task, the reaper racing the worker) does nothing and returns False.
     """
     now = timezone.now()
-    moved = Agent.objects.filter(agent_id=agent.agent_id, status=from_status).update(
-        status=status,
-        result=result,
-        error_type=error_type,
-        error_message=error_message[:500],
-        completed_at=now,
-    )
-    if not moved:
-        return False
     totals = ledger_agent_totals(agent_id=agent.agent_id)
     ended = {
         "status": status,
@@ -237,14 +218,11 @@ def agent_finish(
         "actual_cost": round_cost(totals.cost),
         "input_tokens": totals.input_tokens,
         "output_tokens": totals.output_tokens,
-        "refund": round_cost(_reservation_close(agent, status=status, now=now)),
         "pii_detected": pii_found_in_result(agent, result),
         "content_expires_at": now + timedelta(days=agent.retention_days),
     }
-    Agent.objects.filter(agent_id=agent.agent_id).update(
-        **{name: ended[name] for name in _ENDED_LATER}
-    )
-    _concurrency_give_back(agent.api_key_id, was=from_status)
+    if not Agent.objects.filter(agent_id=agent.agent_id, status=from_status).update(**ended):
+        return False
     # The row is what was just written, but for a purge that may have erased the content
     # meanwhile: that one column is read back, not the whole row.
     for name, value in ended.items():
@@ -258,6 +236,12 @@ def agent_finish(
         # Purged while it ran: what the run wrote since is erased before anything tells of it.
         agent = content_erase(agent, reason="purge, run stopped")
     _end_recorded(agent, status=status, error_type=error_type, error_message=error_message)
+    # Last, the rows that every spawn and every run also move (the budget days, the key's
+    # slots), so their row locks are held for the commit alone; in the order admission takes
+    # them, so the two never wait on each other in a circle.
+    agent.refund = round_cost(_reservation_close(agent, status=status, now=now))
+    Agent.objects.filter(agent_id=agent.agent_id).update(refund=agent.refund)
+    _concurrency_give_back(agent.api_key_id, was=from_status)
     return True
 
 
