@@ -93,10 +93,9 @@ def deliveries_claim(*, limit: int, now: datetime, lease: timedelta) -> list[Cla
         return []
     token = secrets.token_hex(16)
     pks = [row[0] for row in candidates]
-    with transaction.atomic():
-        won = Delivery.objects.filter(
-            pk__in=pks, claim_token="", status=Delivery.Status.PENDING
-        ).update(claim_token=token, claimed_until=now + lease)
+    won = Delivery.objects.filter(
+        pk__in=pks, claim_token="", status=Delivery.Status.PENDING
+    ).update(claim_token=token, claimed_until=now + lease)  # one statement: atomic on its own
     if won < len(candidates):  # another worker took some in between: keep only ours
         ours = set(
             Delivery.objects.filter(pk__in=pks, claim_token=token).values_list("pk", flat=True)
