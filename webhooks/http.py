@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import quote
 
 import certifi
 import httpcore
@@ -132,7 +133,9 @@ def _post_to(
         extensions["sni_hostname"] = checked.host
     request = httpcore.Request(
         b"POST",
-        httpcore.URL(scheme=scheme, host=origin.host, port=checked.port, target=checked.target),
+        httpcore.URL(
+            scheme=scheme, host=origin.host, port=checked.port, target=_ascii(checked.target)
+        ),
         headers=_request_headers(checked, headers, len(body)),
         content=body,
         extensions=extensions,
@@ -177,14 +180,20 @@ def _request_headers(
         (b"Accept-Encoding", b"identity"),
         (b"Content-Length", str(length).encode("ascii")),
     ]
-    for name, default in (("accept", "*/*"), ("user-agent", USER_AGENT)):
-        if name not in names:
+    for name, default in (("Accept", "*/*"), ("User-Agent", USER_AGENT)):
+        if name.lower() not in names:
             own.append((name.encode("ascii"), default.encode("ascii")))
     return own + [
         (name.encode("ascii"), value.encode("utf-8"))
         for name, value in given
         if name not in _OWN_HEADERS
     ]
+
+
+def _ascii(target: str) -> bytes:
+    """The request target as HTTP carries it: characters outside ASCII percent-encoded as UTF-8
+    (the guard let no space or control character through)."""
+    return "".join(c if c.isascii() else quote(c) for c in target).encode("ascii")
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
