@@ -7,6 +7,8 @@ headers to the same receiver (the floor: no database, no signing, no SSRF check)
 - deliveries per second of one worker process (Celery, concurrency 1): N events committed at
   once, drained; the rate spans the first attempt's start to the last attempt's end (the
   attempts' own timestamps), once with one sending thread and once with the default;
+- the worker's CPU time per delivery (its process tree, from `/proc`) next to the bare loop's
+  per POST: what compares fairly when other work shares the cores;
 - event-to-first-attempt lag with an idle worker: each event after a random pause, so it lands
   anywhere in the broker's polling interval; p50 / p99 / p100.
 
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import backend, bootstrap, summary
+from bench.common import backend, bootstrap, cpu_seconds, process_tree, summary
 
 EVENTS = 600
 BASELINE_POSTS = 600
@@ -69,8 +71,9 @@ def sample_data(n: int) -> dict:
     }
 
 
-def baseline(url: str) -> float:
-    """POSTs per second of a bare httpx loop: one client, the same body and headers."""
+def baseline(url: str) -> tuple[float, float]:
+    """POSTs per second of a bare httpx loop (one client, the same body and headers), and the
+    loop's CPU seconds per POST."""
     import httpx
 
     body = json.dumps(
@@ -85,14 +88,16 @@ def baseline(url: str) -> float:
     with httpx.Client(timeout=10) as client:
         for _ in range(50):
             client.post(url, content=body, headers=headers)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(BASELINE_POSTS):
             assert client.post(url, content=body, headers=headers).status_code == 200
-        return BASELINE_POSTS / (time.perf_counter() - start)
+        cpu = (time.process_time() - cpu) / BASELINE_POSTS
+        return BASELINE_POSTS / (time.perf_counter() - start), cpu
 
 
-def drain_rate(owner, env: dict, senders: int) -> tuple[float, int]:
-    """Deliveries per second of one worker process with `senders` threads; (rate, failed)."""
+def drain_rate(owner, env: dict, senders: int) -> tuple[float, int, float]:
+    """Deliveries per second of one worker process with `senders` threads; (rate, failed, the
+    worker's CPU seconds per delivery: reading the outbox, claiming, sending, recording)."""
     from django.db import transaction
     from django.db.models import Max, Min
 
@@ -100,24 +105,27 @@ def drain_rate(owner, env: dict, senders: int) -> tuple[float, int]:
     from tests.processes import celery_worker, wait_for
     from webhooks.models import Delivery, DeliveryAttempt
 
-    with transaction.atomic():
-        first = event_emit(type="agent.completed", owner=owner, data=sample_data(0)).pk
-        for n in range(1, EVENTS):
-            event_emit(type="agent.completed", owner=owner, data=sample_data(n))
-    batch = Delivery.objects.filter(event_id__gte=first)
     env = {**env, "J1MSKY_WEBHOOK_SENDERS": str(senders)}
-    with celery_worker(env=env, concurrency=1, name=f"hooks{senders}"):
+    with celery_worker(env=env, concurrency=1, name=f"hooks{senders}") as worker:
+        time.sleep(1)  # the pool process done starting
+        cpu = cpu_seconds(process_tree(worker.pid))
+        with transaction.atomic():
+            first = event_emit(type="agent.completed", owner=owner, data=sample_data(0)).pk
+            for n in range(1, EVENTS):
+                event_emit(type="agent.completed", owner=owner, data=sample_data(n))
+        batch = Delivery.objects.filter(event_id__gte=first)
         wait_for(
             lambda: batch.count() == EVENTS and not batch.filter(status="pending").exists(),
             timeout=600,
             interval=0.1,
             message="the deliveries to drain",
         )
+        cpu = (cpu_seconds(process_tree(worker.pid)) - cpu) / EVENTS
     attempts = DeliveryAttempt.objects.filter(delivery__event_id__gte=first)
     span = attempts.aggregate(first=Min("started_at"), last=Max("started_at"))
     last = attempts.filter(started_at=span["last"]).values_list("duration_ms", flat=True)[0]
     seconds = (span["last"] - span["first"]).total_seconds() + last / 1000
-    return EVENTS / seconds, batch.exclude(status="delivered").count()
+    return EVENTS / seconds, batch.exclude(status="delivered").count(), cpu
 
 
 def lags(owner, env: dict) -> list[float]:
@@ -160,13 +168,18 @@ def main() -> None:
             f"webhook benchmark on {backend()}: {EVENTS} deliveries per run, one worker "
             "process, a local receiver in its own process"
         )
-        floor = baseline(url)
-        print(f"  bare httpx POST loop (floor)       {floor:8.1f} POST/s")
+        floor, floor_cpu = baseline(url)
+        print(
+            f"  bare httpx POST loop (floor)       {floor:8.1f} POST/s  "
+            f"CPU {floor_cpu * 1000:.2f} ms per POST"
+        )
         for senders in (1, DEFAULT_SENDERS):
-            rate, failed = drain_rate(owner, env, senders)
+            rate, failed, cpu = drain_rate(owner, env, senders)
             print(
                 f"  deliveries, 1 process, {senders} sender(s) {rate:8.1f} /s  "
-                f"= {rate / floor:.2f}x the bare loop ({failed} not delivered)"
+                f"= {rate / floor:.2f}x the bare loop ({failed} not delivered)  "
+                f"worker CPU {cpu * 1000:.2f} ms per delivery ({floor_cpu / cpu:.2f}x the "
+                "loop's rate on one free core)"
             )
         print(f"  event to first attempt, idle worker: {summary(lags(owner, env))}")
     finally:

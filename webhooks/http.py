@@ -14,25 +14,24 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import quote
 
 import certifi
 import httpcore
-import httpx
 
 from webhooks.ssrf import CheckedUrl, Resolver, SsrfPolicy, UrlRefused, address_refusal, url_check
 
 DEFAULT_READ_LIMIT = 4096
 USER_AGENT = "J1MSKY-Webhooks/1"
 
-_TIMEOUTS = (httpcore.TimeoutException, httpx.TimeoutException, TimeoutError)
+_TIMEOUTS = (httpcore.TimeoutException, TimeoutError)
 _FAILURES = (
     httpcore.NetworkError,
     httpcore.ProtocolError,
     httpcore.UnsupportedProtocol,
-    httpx.HTTPError,
     ssl.SSLError,
     OSError,
 )
@@ -112,51 +111,97 @@ def _post_to(
     read_limit: int,
     ssl_context: ssl.SSLContext | None,
 ) -> tuple[int | None, str, str]:
-    """(status, excerpt, error) of one attempt against one address."""
+    """(status, excerpt, error) of one attempt against one address, on a connection of its own
+    that is closed at the end. httpcore without an httpx client: no redirects, cookies, proxies
+    or pooling are wanted, and the client's work per request was most of an attempt's CPU."""
     backend = PinnedNetworkBackend([address], policy=policy, deadline=deadline)
-    context = ssl_context or _default_ssl_context()
-    pool = httpcore.ConnectionPool(ssl_context=context, network_backend=backend, retries=0)
-    request_headers = httpx.Headers(headers)
-    request_headers["Host"] = checked.host_header
-    request_headers["Accept-Encoding"] = "identity"
-    request_headers.setdefault("User-Agent", USER_AGENT)
-    extensions: dict[str, str] = {}
-    if checked.scheme == "https" and not checked.host_is_ip:
-        extensions["sni_hostname"] = checked.host
-    url = httpx.URL(
-        scheme=checked.scheme, host=address, port=checked.port, raw_path=checked.target.encode()
+    scheme = checked.scheme.encode("ascii")
+    origin = httpcore.Origin(scheme, address.encode("ascii"), checked.port)
+    connection = httpcore.HTTPConnection(
+        origin, ssl_context=ssl_context or _default_ssl_context(), network_backend=backend
     )
     remaining = max(deadline - time.monotonic(), 0.001)
-    client_timeout = httpx.Timeout(remaining, connect=min(connect_timeout, remaining))
+    extensions: dict[str, object] = {
+        "timeout": {
+            "connect": min(connect_timeout, remaining),
+            "read": remaining,
+            "write": remaining,
+            "pool": remaining,
+        }
+    }
+    if checked.scheme == "https" and not checked.host_is_ip:
+        extensions["sni_hostname"] = checked.host
+    request = httpcore.Request(
+        b"POST",
+        httpcore.URL(
+            scheme=scheme, host=origin.host, port=checked.port, target=_ascii(checked.target)
+        ),
+        headers=_request_headers(checked, headers, len(body)),
+        content=body,
+        extensions=extensions,
+    )
     status: int | None = None
     excerpt = bytearray()  # kept even when reading stops half-way
     try:
-        with (
-            httpx.Client(
-                transport=_PinnedTransport(pool), trust_env=False, follow_redirects=False
-            ) as client,
-            client.stream(
-                "POST",
-                url,
-                content=body,
-                headers=request_headers,
-                timeout=client_timeout,
-                extensions=extensions,
-            ) as response,
-        ):
-            status = response.status_code
-            _read_into(excerpt, response.iter_raw(), read_limit)
-            if 300 <= status < 400:
-                location = response.headers.get("location", "")[:200] or "?"
-                return status, _text(excerpt), f"redirect not followed (to {location})"
-    except (httpcore.ConnectTimeout, httpx.ConnectTimeout):
+        response = connection.handle_request(request)
+        try:
+            status = response.status
+            _read_into(excerpt, response.stream, read_limit)
+        finally:
+            response.close()
+        if 300 <= status < 400:
+            location = _header(response.headers, b"location")[:200] or "?"
+            return status, _text(excerpt), f"redirect not followed (to {location})"
+    except httpcore.ConnectTimeout:
         return status, _text(excerpt), "connect timed out"
     except _TIMEOUTS:
         return status, _text(excerpt), "timed out"
     except _FAILURES as exc:
         stage = "connection failed" if status is None else "reading the response failed"
         return status, _text(excerpt), f"{stage}: {_describe(exc)}"
+    finally:
+        connection.close()
     return status, _text(excerpt), ""
+
+
+# Set by the attempt itself: a caller's headers of these names are dropped.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "accept-encoding"})
+
+
+def _request_headers(
+    checked: CheckedUrl, headers: Mapping[str, str], length: int
+) -> list[tuple[bytes, bytes]]:
+    """The request's headers: the URL's host (never a caller's), the body's length, no
+    compression asked for, our User-Agent unless the caller names one, then the caller's."""
+    given = [(name.lower(), value) for name, value in headers.items()]
+    names = {name for name, _ in given}
+    own = [
+        (b"Host", checked.host_header.encode("ascii")),
+        (b"Accept-Encoding", b"identity"),
+        (b"Content-Length", str(length).encode("ascii")),
+    ]
+    for name, default in (("Accept", "*/*"), ("User-Agent", USER_AGENT)):
+        if name.lower() not in names:
+            own.append((name.encode("ascii"), default.encode("ascii")))
+    return own + [
+        (name.encode("ascii"), value.encode("utf-8"))
+        for name, value in given
+        if name not in _OWN_HEADERS
+    ]
+
+
+def _ascii(target: str) -> bytes:
+    """The request target as HTTP carries it: characters outside ASCII percent-encoded as UTF-8
+    (the guard let no space or control character through)."""
+    return "".join(c if c.isascii() else quote(c) for c in target).encode("ascii")
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
+    """The first value of header `name` (lower-case) in a response, or ""."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
 
 
 def _read_into(kept: bytearray, chunks: Iterable[bytes], limit: int) -> None:
@@ -247,51 +292,6 @@ def _within(deadline: float, timeout: float | None, error: type[Exception]) -> f
     if left <= 0:
         raise error("the delivery's total timeout is spent")
     return left if timeout is None else min(timeout, left)
-
-
-class _PinnedTransport(httpx.BaseTransport):
-    """httpx over an httpcore pool with our network backend (httpx's own cannot take one)."""
-
-    def __init__(self, pool: httpcore.ConnectionPool) -> None:
-        self._pool = pool
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        core_response = self._pool.handle_request(core_request)
-        return httpx.Response(
-            status_code=core_response.status,
-            headers=core_response.headers,
-            stream=_ResponseStream(core_response.stream),
-            extensions=core_response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, stream: Iterable[bytes]) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
 
 
 @lru_cache(maxsize=1)

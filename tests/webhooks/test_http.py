@@ -99,6 +99,18 @@ def test_a_caller_cannot_override_the_host_header():
     assert receiver.requests[0].headers["host"] == f"127.0.0.1:{receiver.port}"
 
 
+def test_a_path_outside_ascii_is_sent_percent_encoded():
+    with http_receiver() as receiver:
+        result = webhook_post(
+            f"http://127.0.0.1:{receiver.port}/hooks/bücher?q=é",
+            body=BODY,
+            headers=HEADERS,
+            policy=LOCAL,
+        )
+    assert result.delivered, result
+    assert receiver.requests[0].path == "/hooks/b%C3%BCcher?q=%C3%A9"
+
+
 def test_delivery_over_ipv6_loopback_when_allowed():
     with http_receiver(host="::1") as receiver:
         result = webhook_post(

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -56,42 +57,82 @@ def _due(now: datetime) -> QuerySet[Delivery]:
     )
 
 
-def deliveries_claim(*, limit: int, now: datetime, lease: timedelta) -> list[Delivery]:
-    """Claim up to `limit` due deliveries (compare-and-set on each row's empty token), with
-    their endpoint and event loaded."""
-    candidates = list(_due(now).select_related("endpoint", "event")[:limit])
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker claimed, with what its request is made of. Its endpoint is read
+    once per claim, however many of the claimed deliveries go to it (one secret to unseal)."""
+
+    pk: int
+    claim_token: str
+    endpoint: WebhookEndpoint
+    event_type: str
+    message_id: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+_CLAIMED_FIELDS = (
+    "pk",
+    "endpoint_id",
+    "event_id",
+    "event_type",
+    "message_id",
+    "created_at",
+    "test_data",
+    "event__created_at",
+    "event__data",
+)
+_ENDPOINT_FIELDS = ("webhook_id", "url", "secret", "previous_secret", "previous_secret_expires_at")
+
+
+def deliveries_claim(*, limit: int, now: datetime, lease: timedelta) -> list[Claimed]:
+    """Claim up to `limit` due deliveries (compare-and-set on each row's empty token), each with
+    its event's data and its endpoint."""
+    candidates = list(_due(now).values_list(*_CLAIMED_FIELDS)[:limit])
     if not candidates:
         return []
     token = secrets.token_hex(16)
-    pks = [delivery.pk for delivery in candidates]
-    with transaction.atomic():
-        won = Delivery.objects.filter(
-            pk__in=pks, claim_token="", status=Delivery.Status.PENDING
-        ).update(claim_token=token, claimed_until=now + lease)
+    pks = [row[0] for row in candidates]
+    won = Delivery.objects.filter(
+        pk__in=pks, claim_token="", status=Delivery.Status.PENDING
+    ).update(claim_token=token, claimed_until=now + lease)  # one statement: atomic on its own
     if won < len(candidates):  # another worker took some in between: keep only ours
         ours = set(
             Delivery.objects.filter(pk__in=pks, claim_token=token).values_list("pk", flat=True)
         )
-        candidates = [delivery for delivery in candidates if delivery.pk in ours]
-    for delivery in candidates:
-        delivery.claim_token, delivery.claimed_until = token, now + lease
-    return candidates
+        candidates = [row for row in candidates if row[0] in ours]
+    endpoints = WebhookEndpoint.objects.only(*_ENDPOINT_FIELDS).in_bulk(
+        {row[1] for row in candidates}
+    )
+    claimed = []
+    for (
+        pk,
+        endpoint_id,
+        event_id,
+        event_type,
+        message_id,
+        created_at,
+        test_data,
+        *event,
+    ) in candidates:
+        endpoint = endpoints.get(endpoint_id)
+        if endpoint is None:  # deleted since, with its deliveries: nothing left to send
+            continue
+        occurred_at, data = event if event_id is not None else (created_at, test_data or {})
+        claimed.append(Claimed(pk, token, endpoint, event_type, message_id, occurred_at, data))
+    return claimed
 
 
-def delivery_outgoing(delivery: Delivery, *, now: datetime) -> Outgoing:
+def delivery_outgoing(delivery: Claimed, *, now: datetime) -> Outgoing:
     """The signed request of one attempt: the same body every time, signed at `now` with the
     endpoint's secret (and the previous one during a rotation's grace)."""
     endpoint = delivery.endpoint
-    if delivery.event is not None:
-        occurred_at, data = delivery.event.created_at, delivery.event.data
-    else:
-        occurred_at, data = delivery.created_at, delivery.test_data or {}
     body = payload_body(
         payload_build(
             event_type=delivery.event_type,
-            occurred_at=occurred_at,
+            occurred_at=delivery.occurred_at,
             webhook_id=endpoint.webhook_id,
-            data=data,
+            data=delivery.data,
         )
     )
     stamp = int(now.timestamp())
@@ -113,6 +154,18 @@ def _clean(text: str, limit: int) -> str:
     return text.replace("\x00", "\ufffd")[:limit]
 
 
+class _Locked(NamedTuple):
+    """What recording needs of a delivery row (locked on PostgreSQL until the commit)."""
+
+    pk: int
+    claim_token: str
+    attempt_count: int
+    failures: int
+    event_id: int | None
+    endpoint_id: int
+    endpoint_status: str
+
+
 @transaction.atomic
 def delivery_attempts_record(
     outcomes: Sequence[tuple[Outgoing, DeliveryResult]],
@@ -128,14 +181,13 @@ def delivery_attempts_record(
     were recorded."""
     rows = (
         Delivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
-        .defer("test_data", "endpoint__secret", "endpoint__previous_secret")
         .filter(pk__in=[outgoing.delivery_pk for outgoing, _ in outcomes])
+        .values_list(*_Locked._fields[:-1], "endpoint__status")
     )
-    by_pk = {delivery.pk: delivery for delivery in rows}
+    by_pk = {row[0]: _Locked(*row) for row in rows}
     attempts: list[DeliveryAttempt] = []
     settled: dict[tuple, list[int]] = defaultdict(list)  # the same new values -> deliveries
-    disables: dict[int, tuple[WebhookEndpoint, str]] = {}
+    disables: dict[int, str] = {}  # endpoint id -> why
     for outgoing, result in outcomes:
         delivery = by_pk.get(outgoing.delivery_pk)
         if delivery is None or delivery.claim_token != outgoing.claim_token:
@@ -143,7 +195,7 @@ def delivery_attempts_record(
         failures = delivery.failures + (0 if result.delivered else 1)
         next_at, disable = _outcome(delivery, result, failures, now, retry_now, rand)
         if disable:
-            disables[delivery.endpoint_id] = (delivery.endpoint, disable)
+            disables[delivery.endpoint_id] = disable
         attempts.append(_attempt(delivery, outgoing, result, next_at))
         settled[(_status_after(result, next_at), result.status_code, next_at)].append(delivery.pk)
     DeliveryAttempt.objects.bulk_create(attempts)
@@ -159,8 +211,9 @@ def delivery_attempts_record(
             last_status_code=status_code,
             delivered_at=now if delivered else None,
         )
-    for endpoint, reason in disables.values():
-        webhook_disable(endpoint=endpoint, reason=reason, now=now)
+    if disables:
+        for endpoint in WebhookEndpoint.objects.filter(pk__in=disables).order_by("pk"):
+            webhook_disable(endpoint=endpoint, reason=disables[endpoint.pk], now=now)
     return len(attempts)
 
 
@@ -170,9 +223,9 @@ def _status_after(result: DeliveryResult, next_at: datetime | None) -> str:
     return Delivery.Status.PENDING if next_at else Delivery.Status.FAILED
 
 
-def _attempt(delivery, outgoing, result, next_at) -> DeliveryAttempt:
+def _attempt(delivery: _Locked, outgoing, result, next_at) -> DeliveryAttempt:
     return DeliveryAttempt(
-        delivery=delivery,
+        delivery_id=delivery.pk,
         number=delivery.attempt_count + 1,
         started_at=outgoing.started_at,
         duration_ms=max(result.duration_ms, 0),
@@ -185,7 +238,7 @@ def _attempt(delivery, outgoing, result, next_at) -> DeliveryAttempt:
 
 
 def _outcome(
-    delivery: Delivery,
+    delivery: _Locked,
     result: DeliveryResult,
     failures: int,
     now: datetime,
@@ -193,11 +246,11 @@ def _outcome(
     rand: Callable[[], float],
 ) -> tuple[datetime | None, str]:
     """(when the next attempt is due or None, why the endpoint is disabled or "")."""
-    if result.delivered or delivery.is_test:
+    if result.delivered or delivery.event_id is None:
         return None, ""  # a test event is tried once and never disables its endpoint
     if result.status_code == 410:
         return None, "the endpoint answered 410 Gone"
-    if delivery.endpoint.status == WebhookEndpoint.Status.DISABLED:
+    if delivery.endpoint_status == WebhookEndpoint.Status.DISABLED:
         return None, ""
     next_at = next_attempt_at(now, failures, rand=rand)
     if next_at is None:

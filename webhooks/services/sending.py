@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -113,41 +112,44 @@ def deliveries_send(
 ) -> SendReport:
     """Send due deliveries, `senders()` at a time, until none is due or the budget is spent.
 
-    The threads are handed their next request before this thread claims or records, so the
-    database's round trips overlap the POSTs."""
+    Each claimed attempt goes into the sending threads' queue at once, so a thread that is done
+    takes the next one while this thread claims or records: the database's round trips overlap
+    the POSTs instead of pausing them. At most `CLAIM_ROUNDS` attempts per thread wait in that
+    queue (what the claim's lease allows for)."""
     report = report or SendReport()
     width = senders()
+    most = (CLAIM_ROUNDS + 1) * width  # claimed and not yet sent: queued, and one per thread
     stop_claiming = time.monotonic() + budget_seconds
-    queued: deque[Outgoing] = deque()
     recorder = _Recorder(clock, report)
-    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="webhook-send") as pool:
-        flying = _Flying(pool, width, resolver)
+    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="webhook-send")
+    sending = _Sending(pool, resolver)
+    try:
         while True:
-            flying.fill(queued)
-            if len(queued) < width and time.monotonic() < stop_claiming:
-                limit = CLAIM_ROUNDS * width - len(queued)
-                queued.extend(_claim_outgoing(limit=limit, clock=clock, report=report))
-                flying.fill(queued)
-            if not flying.futures:
+            if len(sending.futures) < 2 * width and time.monotonic() < stop_claiming:
+                limit = most - len(sending.futures)
+                sending.submit(_claim_outgoing(limit=limit, clock=clock, report=report))
+            if not sending.futures:
                 recorder.flush(force=True)
                 return report
-            for outgoing, result in flying.finished(timeout=recorder.due_in()):
+            for outgoing, result in sending.finished(timeout=recorder.due_in()):
                 recorder.add(outgoing, result)
-            flying.fill(queued)
             recorder.flush()
+    finally:
+        # On the way out by an exception, the queued attempts are not sent (their claims lapse
+        # and are recovered); the ones in flight end within their timeout.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _Flying:
-    """The attempts the sending threads are working on."""
+class _Sending:
+    """The attempts handed to the sending threads: queued or in flight."""
 
-    def __init__(self, pool: ThreadPoolExecutor, width: int, resolver: Resolver) -> None:
-        self.pool, self.width, self.resolver = pool, width, resolver
+    def __init__(self, pool: ThreadPoolExecutor, resolver: Resolver) -> None:
+        self.pool, self.resolver = pool, resolver
         self.policy, self.timeout = ssrf_policy(), delivery_timeout()
         self.futures: dict[Future[DeliveryResult], Outgoing] = {}
 
-    def fill(self, queued: deque[Outgoing]) -> None:
-        while queued and len(self.futures) < self.width:
-            outgoing = queued.popleft()
+    def submit(self, attempts: list[Outgoing]) -> None:
+        for outgoing in attempts:
             future = self.pool.submit(
                 webhook_post,
                 outgoing.url,
