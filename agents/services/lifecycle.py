@@ -75,15 +75,16 @@ class _LostRace(Exception):
 
 @transaction.atomic
 def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
-    """Claim the first of `candidates` in one transaction: spawning → running by
-    compare-and-set, then the key's running slot by a conditional UPDATE. None when there is no
-    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's last
-    slot, first.
+    """Claim the first of `candidates` in one transaction: the key's running slot by a
+    conditional UPDATE, then spawning → running by compare-and-set. None when there is no
+    candidate; raises `_LostRace` (rolling back) when another worker took it, or the key's
+    last slot, first.
 
     On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers pick
-    different agents; on SQLite the write transaction itself serialises them. The key's counter
-    row, which every spawn and every run of the key also moves, is taken last, so its row lock is
-    held for the commit alone.
+    different agents; on SQLite the write transaction itself serialises them. The slot comes
+    first although its row is shared with every spawn and run of the key: a run's `started_at`
+    must not precede the slot it runs in (a claim may wait for that row's lock), or the runs'
+    own timestamps would show more of a key's agents running at once than it allows.
     """
     row = (
         candidates.select_for_update(skip_locked=True, of=("self",))
@@ -93,11 +94,13 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
     if row is None:
         return None
     agent_id, api_key_id, limit = row
+    if api_key_id is not None and not counters.running_take(api_key_id=api_key_id, limit=limit):
+        raise _LostRace()
     now = timezone.now()
     if not Agent.objects.filter(agent_id=agent_id, status=Agent.Status.SPAWNING).update(
         status=Agent.Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
     ):
-        raise _LostRace()
+        raise _LostRace()  # the slot taken above rolls back with it
     agent = Agent.objects.select_related(*RUN_RELATED).get(agent_id=agent_id)
     _lease_renew(agent, now=now)
     event_emit(
@@ -106,8 +109,6 @@ def _claim(candidates: QuerySet[Agent], *, worker: str) -> Agent | None:
         agent_id=agent.agent_id,
         data={"agent_id": agent.agent_id, "model": agent.model_id, "worker": worker},
     )
-    if api_key_id is not None and not counters.running_take(api_key_id=api_key_id, limit=limit):
-        raise _LostRace()  # the start and its event roll back with it
     return agent
 
 
