@@ -7,9 +7,8 @@ spawn and every run, and the ORM spends more time building them than the databas
 
 from __future__ import annotations
 
-from django.db import connection
-
 from agents.models import KeyConcurrency
+from j1msky.sql import sql_execute
 
 _TABLE = KeyConcurrency._meta.db_table
 
@@ -27,23 +26,17 @@ _GIVE_BACK = {
 }
 
 
-def _execute(sql: str, params: list) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 def waiting_take(*, api_key_id: int, cap: int) -> bool:
     """One more agent waiting for the key, while fewer than `cap` wait; False when refused or
     when the key has no counter row yet."""
-    return _execute(_WAITING_TAKE, [api_key_id, cap]) == 1
+    return sql_execute(_WAITING_TAKE, [api_key_id, cap]) == 1
 
 
 def running_take(*, api_key_id: int, limit: int) -> bool:
     """A waiting agent of the key starts, while fewer than `limit` run; False when refused."""
-    return _execute(_CLAIM, [api_key_id, limit]) == 1
+    return sql_execute(_CLAIM, [api_key_id, limit]) == 1
 
 
 def give_back(*, api_key_id: int, field: str) -> None:
     """An agent of the key stopped waiting (`waiting`) or running (`running`)."""
-    _execute(_GIVE_BACK[field], [api_key_id])
+    sql_execute(_GIVE_BACK[field], [api_key_id])

@@ -34,6 +34,7 @@ from billing.models import (
     Reservation,
 )
 from j1msky.money import round_cost, to_micros
+from j1msky.sql import sql_execute
 from security.models import ApiKey
 
 _DAY = BudgetDay._meta.db_table
@@ -125,12 +126,6 @@ _AGENT_SUMS = (
 )
 
 
-def _execute(sql: str, params: list) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 def _day_param(day: date):
     return connection.ops.adapt_datefield_value(day)
 
@@ -144,19 +139,19 @@ def default_budget_micros() -> int:
 
 def take_budget_day(*, day: date, micros: int) -> bool:
     default = default_budget_micros()
-    return _execute(_TAKE_DAY, [micros, default, _day_param(day), micros, default]) == 1
+    return sql_execute(_TAKE_DAY, [micros, default, _day_param(day), micros, default]) == 1
 
 
 def take_key_day(*, api_key_id: int, day: date, micros: int, limit_micros: int | None) -> bool:
     if limit_micros is None:
-        return _execute(_COUNT_KEY_DAY, [micros, api_key_id, _day_param(day)]) == 1
+        return sql_execute(_COUNT_KEY_DAY, [micros, api_key_id, _day_param(day)]) == 1
     params = [micros, limit_micros, api_key_id, _day_param(day), micros, limit_micros]
-    return _execute(_TAKE_KEY_DAY, params) == 1
+    return sql_execute(_TAKE_KEY_DAY, params) == 1
 
 
 def take_window(*, provider: str, window_start: datetime, n: int, limit: int) -> bool:
     start = connection.ops.adapt_datetimefield_value(window_start)
-    return _execute(_TAKE_WINDOW, [n, limit, provider, start, n, limit]) == 1
+    return sql_execute(_TAKE_WINDOW, [n, limit, provider, start, n, limit]) == 1
 
 
 # --- rows that may not exist yet --------------------------------------------------------------
@@ -200,14 +195,14 @@ def ledger_rollup_add(
         micros,
         connection.ops.adapt_datetimefield_value(at),
     ]
-    _execute(_ROLLUP_ADD, params)
+    sql_execute(_ROLLUP_ADD, params)
 
 
 def settle_counters(*, day: date, api_key_id: int | None, spent: int, released: int) -> None:
     """spent += `spent` and reserved -= `released`, on the budget day and the key's day."""
-    _execute(_SETTLE_DAY, [spent, released, _day_param(day)])
+    sql_execute(_SETTLE_DAY, [spent, released, _day_param(day)])
     if api_key_id is not None:
-        _execute(_SETTLE_KEY_DAY, [spent, released, api_key_id, _day_param(day)])
+        sql_execute(_SETTLE_KEY_DAY, [spent, released, api_key_id, _day_param(day)])
 
 
 # --- a reservation's own row ---------------------------------------------------------------------
@@ -215,13 +210,13 @@ def settle_counters(*, day: date, api_key_id: int | None, spent: int, released: 
 
 def reservation_charge(*, reservation_id: int, micros: int) -> bool:
     """charged += micros on an open reservation; False when it is no longer open."""
-    return _execute(_RESERVATION_CHARGE, [micros, reservation_id]) == 1
+    return sql_execute(_RESERVATION_CHARGE, [micros, reservation_id]) == 1
 
 
 def reservation_renew(*, reservation_id: int, lease_expires_at: datetime) -> bool:
     """A new lease for an open reservation; False when it is no longer open."""
     expires = connection.ops.adapt_datetimefield_value(lease_expires_at)
-    return _execute(_RESERVATION_RENEW, [expires, reservation_id]) == 1
+    return sql_execute(_RESERVATION_RENEW, [expires, reservation_id]) == 1
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,22 @@ def webhook_post(
     return result
 
 
+def _extensions(checked: CheckedUrl, *, connect_timeout: float, deadline: float) -> dict:
+    """The attempt's timeouts (each bounded by what is left of its deadline) and its SNI name."""
+    remaining = max(deadline - time.monotonic(), 0.001)
+    extensions: dict[str, object] = {
+        "timeout": {
+            "connect": min(connect_timeout, remaining),
+            "read": remaining,
+            "write": remaining,
+            "pool": remaining,
+        }
+    }
+    if checked.scheme == "https" and not checked.host_is_ip:
+        extensions["sni_hostname"] = checked.host
+    return extensions
+
+
 def _post_to(
     checked: CheckedUrl,
     address: str,
@@ -120,17 +136,6 @@ def _post_to(
     connection = httpcore.HTTPConnection(
         origin, ssl_context=ssl_context or _default_ssl_context(), network_backend=backend
     )
-    remaining = max(deadline - time.monotonic(), 0.001)
-    extensions: dict[str, object] = {
-        "timeout": {
-            "connect": min(connect_timeout, remaining),
-            "read": remaining,
-            "write": remaining,
-            "pool": remaining,
-        }
-    }
-    if checked.scheme == "https" and not checked.host_is_ip:
-        extensions["sni_hostname"] = checked.host
     request = httpcore.Request(
         b"POST",
         httpcore.URL(
@@ -138,7 +143,7 @@ def _post_to(
         ),
         headers=_request_headers(checked, headers, len(body)),
         content=body,
-        extensions=extensions,
+        extensions=_extensions(checked, connect_timeout=connect_timeout, deadline=deadline),
     )
     status: int | None = None
     excerpt = bytearray()  # kept even when reading stops half-way
